@@ -1,0 +1,1 @@
+"""Model management: presets, pulls, selection, memory budget."""

@@ -1,0 +1,226 @@
+"""Model management behind the editor's commands: list, show, select, delete, status, chat.
+
+Knows Ollama (it needs ``ps``, ``show`` and ``delete``, which are not part of the provider
+interface) but nothing about LSP: the server adds progress and messages around these calls.
+Results are plain JSON-ready dicts with camelCase keys, because they go straight to editors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..ollama.errors import ModelNotFound
+from ..ollama.provider import OllamaProvider
+from ..ollama.types import ModelInfo, ShowInfo
+from ..provider import ChatMessage, ProviderError
+from .memory import MemoryInfo, advice, estimate, memory_info
+from .presets import PRESETS, Architecture, Role, preset
+
+
+def same_model(a: str, b: str) -> bool:
+    """Ollama treats ``name`` and ``name:latest`` as one model."""
+    return a == b or _with_tag(a) == _with_tag(b)
+
+
+def _with_tag(name: str) -> str:
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def architecture_of(info: ShowInfo) -> Architecture | None:
+    """KV-cache geometry from ``/api/show`` ``model_info``, when the model reports it."""
+    arch, mi = info.architecture, info.model_info
+    try:
+        heads = int(mi[f"{arch}.attention.head_count"])
+        return Architecture(
+            n_layer=int(mi[f"{arch}.block_count"]),
+            n_head_kv=int(mi.get(f"{arch}.attention.head_count_kv", heads)),
+            head_dim=int(mi[f"{arch}.embedding_length"]) // heads,
+            context_length=int(info.context_length or 2048),
+        )
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What selecting a model would do, computed before anything changes."""
+
+    name: str
+    role: Role
+    size: int
+    needed: int
+    warning: str | None
+
+
+class ModelManager:
+    def __init__(
+        self,
+        provider: OllamaProvider,
+        *,
+        num_ctx: Callable[[], int],
+        memory: Callable[[], MemoryInfo] = memory_info,
+    ) -> None:
+        self.provider = provider
+        self.client = provider.client
+        self._num_ctx = num_ctx
+        self._memory = memory
+        self._pulls: dict[str, asyncio.Task[str]] = {}
+
+    async def installed(self) -> list[ModelInfo]:
+        return await self.client.list_models()
+
+    async def find(self, name: str) -> ModelInfo | None:
+        return next((m for m in await self.installed() if same_model(m.name, name)), None)
+
+    async def list_models(self, *, active: str, chat: str) -> list[dict[str, Any]]:
+        """Installed models plus the presets not yet pulled, marked for the picker."""
+        installed, loaded = await asyncio.gather(self.installed(), self.client.ps())
+        available = self._memory().available
+        loaded_names = [m.name for m in loaded]
+        rows = []
+        for info in installed:
+            arch = await self._architecture(info.name)
+            needed = estimate(info.size, arch, self._num_ctx())
+            is_loaded = any(same_model(info.name, n) for n in loaded_names)
+            rows.append(
+                _row(info.name, info.size, info.details.parameter_size,
+                     info.details.quantization_level, info.details.family, info.modified_at,
+                     installed=True, active=same_model(info.name, active),
+                     chat=same_model(info.name, chat), loaded=is_loaded,
+                     fits=is_loaded or needed <= available)
+            )  # fmt: skip
+        for p in PRESETS:
+            if not any(same_model(p.name, info.name) for info in installed):
+                needed = estimate(p.size, p.architecture, self._num_ctx())
+                rows.append(
+                    _row(p.name, p.size, p.parameter_size, p.quantization, p.family, "",
+                         installed=False, active=same_model(p.name, active),
+                         chat=same_model(p.name, chat), loaded=False, fits=needed <= available,
+                         note=p.note)
+                )  # fmt: skip
+        return rows
+
+    async def show(self, name: str) -> dict[str, Any]:
+        info = await self.provider.show(name)
+        found = await self.find(name)
+        return {
+            "name": name,
+            "size": found.size if found else None,
+            "family": info.details.family,
+            "parameterSize": info.details.parameter_size,
+            "quantization": info.details.quantization_level,
+            "contextLength": info.context_length,
+            "capabilities": list(info.capabilities),
+            "supportsInsert": info.supports_insert,
+            "template": info.template,
+            "parameters": info.parameters,
+        }
+
+    async def plan_selection(self, name: str, role: Role) -> Selection:
+        """Check ``name`` is installed and estimate whether it fits; changes nothing."""
+        found = await self.find(name)
+        if found is None:
+            raise ModelNotFound(name)
+        loaded = await self.client.ps()
+        arch = await self._architecture(found.name)
+        needed = estimate(found.size, arch, self._num_ctx())
+        available = self._memory().available
+        if any(same_model(m.name, name) for m in loaded):
+            warning = None  # already in memory: it fits by definition
+        else:
+            warning = advice(name, needed, available, self._num_ctx(), role)
+        return Selection(found.name, role, found.size, needed, warning)
+
+    async def delete(self, name: str) -> None:
+        await self.client.delete(name)
+        self.provider.invalidate(name)
+
+    async def pull(self, name: str, run: Callable[[], Any]) -> str:
+        """One pull per model: a second request for the same model joins the first.
+
+        ``run`` performs the pull and returns its status; when the pull itself is cancelled
+        (the user pressed Cancel on its progress) the answer is ``"cancelled"``.
+        """
+        task = self._pulls.get(name)
+        if task is None or task.done():
+            task = asyncio.ensure_future(run())
+            self._pulls[name] = task
+            task.add_done_callback(lambda _: self._pulls.pop(name, None))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and not (current and current.cancelling()):
+                return "cancelled"
+            raise
+
+    def pulling(self, name: str) -> bool:
+        task = self._pulls.get(name)
+        return task is not None and not task.done()
+
+    async def loaded(self) -> list[dict[str, Any]]:
+        return [
+            {"name": m.name, "size": m.size, "sizeVram": m.size_vram, "expiresAt": m.expires_at,
+             "contextLength": m.context_length}
+            for m in await self.client.ps()
+        ]  # fmt: skip
+
+    async def chat(
+        self, messages: Sequence[ChatMessage], model: str, on_text: Callable[[str], None]
+    ) -> ChatMessage:
+        parts: list[str] = []
+        async for piece in self.provider.stream_chat(messages, model=model):
+            parts.append(piece)
+            on_text("".join(parts))
+        return ChatMessage("assistant", "".join(parts))
+
+    async def reachable(self) -> tuple[bool, str | None]:
+        try:
+            return True, await self.client.version()
+        except ProviderError:
+            return False, None
+
+    async def _architecture(self, name: str) -> Architecture | None:
+        known = preset(name)
+        if known is not None:
+            return known.architecture
+        try:
+            return architecture_of(await self.provider.show(name))
+        except ProviderError:
+            return None
+
+
+def _row(
+    name: str,
+    size: int,
+    parameter_size: str,
+    quantization: str,
+    family: str,
+    modified_at: str,
+    *,
+    installed: bool,
+    active: bool,
+    chat: bool,
+    loaded: bool,
+    fits: bool,
+    note: str = "",
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": name,
+        "size": size,
+        "parameterSize": parameter_size,
+        "quantization": quantization,
+        "family": family,
+        "modifiedAt": modified_at or None,
+        "installed": installed,
+        "active": active,
+        "activeChat": chat,
+        "loaded": loaded,
+        "fitsInMemory": fits,
+    }
+    if note:
+        row["note"] = note
+    return row

@@ -1,0 +1,72 @@
+"""The models we recommend, with the facts needed to advise on them before they are pulled.
+
+CodeLlama *code* tags are the completion presets (the only CodeLlama variants with
+fill-in-the-middle; instruct, python, 34B and 70B have none). TinyLlama 4-bit is the chat
+preset and the choice for machines with little RAM. Sizes are the download sizes of the
+Ollama library tags; the architecture numbers (layers, KV heads, head size, training context)
+are the GGUF hyper-parameters, used to estimate the KV cache a context size costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["completion", "chat"]
+
+
+@dataclass(frozen=True, slots=True)
+class Architecture:
+    n_layer: int
+    n_head_kv: int
+    head_dim: int
+    context_length: int
+
+    def kv_bytes(self, num_ctx: int) -> int:
+        """f16 K and V for ``num_ctx`` tokens: 2 × layers × kv heads × head dim × ctx × 2 B."""
+        return (
+            2
+            * self.n_layer
+            * self.n_head_kv
+            * self.head_dim
+            * min(num_ctx, self.context_length)
+            * 2
+        )
+
+
+LLAMA_7B = Architecture(n_layer=32, n_head_kv=32, head_dim=128, context_length=16384)
+LLAMA_13B = Architecture(n_layer=40, n_head_kv=40, head_dim=128, context_length=16384)
+TINYLLAMA = Architecture(n_layer=22, n_head_kv=4, head_dim=64, context_length=2048)
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    name: str
+    role: Role
+    family: str
+    parameter_size: str
+    quantization: str
+    size: int
+    architecture: Architecture
+    note: str
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("codellama:7b-code", "completion", "llama", "7B", "Q4_0", 3_825_910_662, LLAMA_7B,
+           "default: fastest CodeLlama with fill-in-the-middle, ~5 GB RAM"),
+    Preset("codellama:7b-code-q4_K_M", "completion", "llama", "7B", "Q4_K_M", 4_081_017_734,
+           LLAMA_7B, "better quality than Q4_0 for ~0.3 GB more"),
+    Preset("codellama:7b-code-q8_0", "completion", "llama", "7B", "Q8_0", 7_161_089_926,
+           LLAMA_7B, "near-lossless 8-bit, ~9 GB RAM"),
+    Preset("codellama:13b-code", "completion", "llama", "13B", "Q4_0", 7_365_960_935,
+           LLAMA_13B, "larger and slower, better suggestions, ~10 GB RAM"),
+    Preset("tinyllama:1.1b-chat-v1-q4_0", "chat", "llama", "1B", "Q4_0", 637_700_138, TINYLLAMA,
+           "4-bit TinyLlama: chat, and completion on machines with little RAM (~1 GB)"),
+)  # fmt: skip
+
+DEFAULT_COMPLETION = PRESETS[0].name
+DEFAULT_CHAT = PRESETS[-1].name
+
+
+def preset(name: str) -> Preset | None:
+    return next((p for p in PRESETS if p.name == name), None)

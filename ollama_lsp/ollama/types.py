@@ -1,0 +1,232 @@
+"""Typed records for what Ollama sends and the options we send it.
+
+Parsing is deliberately lenient in the same way as Ollama's own clients: unknown keys are
+ignored and every metric is optional (older servers omit them, and Go's ``omitempty`` drops
+zeros), so a newer or older Ollama does not break us. Only the fields we use are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..provider import ChatMessage
+
+__all__ = [
+    "ChatChunk",
+    "ChatMessage",
+    "GenerateChunk",
+    "GenerateOptions",
+    "Metrics",
+    "ModelDetails",
+    "ModelInfo",
+    "PullProgress",
+    "RunningModel",
+    "ShowInfo",
+]
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDetails:
+    family: str = ""
+    parameter_size: str = ""
+    quantization_level: str = ""
+    format: str = ""
+
+    @classmethod
+    def from_json(cls, data: Any) -> ModelDetails:
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            family=_str(data.get("family")),
+            parameter_size=_str(data.get("parameter_size")),
+            quantization_level=_str(data.get("quantization_level")),
+            format=_str(data.get("format")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """An installed model, as ``GET /api/tags`` lists it."""
+
+    name: str
+    size: int = 0
+    digest: str = ""
+    modified_at: str = ""
+    details: ModelDetails = field(default_factory=ModelDetails)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ModelInfo:
+        return cls(
+            name=_str(data.get("name")) or _str(data.get("model")),
+            size=_int(data.get("size")) or 0,
+            digest=_str(data.get("digest")),
+            modified_at=_str(data.get("modified_at")),
+            details=ModelDetails.from_json(data.get("details")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ShowInfo:
+    """What ``POST /api/show`` says about one model: template, capabilities, context length."""
+
+    template: str = ""
+    parameters: str = ""
+    capabilities: tuple[str, ...] = ()
+    details: ModelDetails = field(default_factory=ModelDetails)
+    context_length: int | None = None
+    architecture: str = ""
+    model_info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ShowInfo:
+        info = data.get("model_info") if isinstance(data.get("model_info"), dict) else {}
+        arch = _str(info.get("general.architecture"))
+        caps = data.get("capabilities")
+        return cls(
+            template=_str(data.get("template")),
+            parameters=_str(data.get("parameters")),
+            capabilities=tuple(c for c in caps if isinstance(c, str))
+            if isinstance(caps, list)
+            else (),
+            details=ModelDetails.from_json(data.get("details")),
+            context_length=_int(info.get(f"{arch}.context_length")) if arch else None,
+            architecture=arch,
+            model_info={k: v for k, v in info.items() if not isinstance(v, list)},
+        )
+
+    @property
+    def supports_insert(self) -> bool:
+        """Ollama grants ``insert`` exactly when the model's template uses ``.Suffix``."""
+        return "insert" in self.capabilities or ".Suffix" in self.template
+
+
+@dataclass(frozen=True, slots=True)
+class RunningModel:
+    """A model loaded in memory, as ``GET /api/ps`` lists it."""
+
+    name: str
+    size: int = 0
+    size_vram: int = 0
+    expires_at: str = ""
+    context_length: int | None = None
+    details: ModelDetails = field(default_factory=ModelDetails)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunningModel:
+        return cls(
+            name=_str(data.get("name")) or _str(data.get("model")),
+            size=_int(data.get("size")) or 0,
+            size_vram=_int(data.get("size_vram")) or 0,
+            expires_at=_str(data.get("expires_at")),
+            context_length=_int(data.get("context_length")),
+            details=ModelDetails.from_json(data.get("details")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PullProgress:
+    """One line of a pull: ``pulling manifest``, ``pulling <digest>`` with bytes, ..."""
+
+    status: str
+    digest: str = ""
+    total: int | None = None
+    completed: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PullProgress:
+        return cls(
+            status=_str(data.get("status")),
+            digest=_str(data.get("digest")),
+            total=_int(data.get("total")),
+            completed=_int(data.get("completed")),
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.status == "success"
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Timings Ollama reports on the final chunk, in nanoseconds; all optional."""
+
+    total_duration: int | None = None
+    load_duration: int | None = None
+    prompt_eval_count: int | None = None
+    prompt_eval_duration: int | None = None
+    eval_count: int | None = None
+    eval_duration: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Metrics:
+        return cls(**{name: _int(data.get(name)) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateChunk:
+    """One NDJSON line of ``/api/generate`` (or the single non-streamed object)."""
+
+    response: str
+    done: bool
+    done_reason: str = ""
+    metrics: Metrics | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GenerateChunk:
+        done = data.get("done") is True
+        return cls(
+            response=_str(data.get("response")),
+            done=done,
+            done_reason=_str(data.get("done_reason")),
+            metrics=Metrics.from_json(data) if done else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ChatChunk:
+    """One NDJSON line of ``/api/chat``."""
+
+    message: ChatMessage
+    done: bool
+    done_reason: str = ""
+    metrics: Metrics | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChatChunk:
+        msg = data.get("message") if isinstance(data.get("message"), dict) else {}
+        done = data.get("done") is True
+        return cls(
+            message=ChatMessage(_str(msg.get("role"), "assistant"), _str(msg.get("content"))),
+            done=done,
+            done_reason=_str(data.get("done_reason")),
+            metrics=Metrics.from_json(data) if done else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateOptions:
+    """The ``options`` we send. ``None`` fields are left out so Ollama's defaults apply.
+
+    ``num_ctx`` is a *runner* option: changing it between requests makes Ollama reload the
+    model, so callers size it once per model and keep it constant.
+    """
+
+    num_predict: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] | None = None
+    num_ctx: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if v is not None}
+        if "stop" in out:
+            out["stop"] = list(out["stop"])
+        return out

@@ -1,0 +1,138 @@
+"""Work-done progress (``$/progress``) for slow work: pulls, model loads, slow completions.
+
+One class serves all three because they differ only in timing: a pull starts its progress at
+once and is cancellable; a completion shows progress only once it has run longer than a
+threshold, so fast completions show nothing (no flicker in the status bar). It uses the
+client's ``workDoneToken`` when the request carried one, else creates a token — but only if
+the client said it supports work-done progress. Reports are throttled, and the token is
+forgotten at the end (pygls keeps every token otherwise, which grows without bound in a
+server that runs all day).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+log = logging.getLogger(__name__)
+
+#: Reports closer together than this are dropped (except the last before ``end``).
+REPORT_INTERVAL_S = 0.1
+
+
+def client_supports_progress(ls: LanguageServer) -> bool:
+    window = ls.client_capabilities.window if ls.client_capabilities else None
+    return bool(window and window.work_done_progress)
+
+
+class WorkDone:
+    """Progress for one operation; use as ``async with WorkDone(...) as progress:``."""
+
+    def __init__(
+        self,
+        ls: LanguageServer,
+        title: str,
+        *,
+        token: types.ProgressToken | None = None,
+        delay: float = 0.0,
+        cancellable: bool = False,
+        on_cancel: Callable[[], Any] | None = None,
+    ) -> None:
+        self._ls = ls
+        self._title = title
+        self._token = token
+        self._delay = delay
+        self._cancellable = cancellable
+        self._on_cancel = on_cancel
+        self._enabled = token is not None or client_supports_progress(ls)
+        self._starter: asyncio.Task[None] | None = None
+        self._begun = False
+        self._last_report = 0.0
+        self._pending: types.WorkDoneProgressReport | None = None
+
+    @property
+    def begun(self) -> bool:
+        return self._begun
+
+    async def __aenter__(self) -> WorkDone:
+        if self._enabled:
+            if self._delay <= 0:
+                await self._begin()
+            else:
+                self._starter = asyncio.create_task(self._begin_later())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._starter is not None and not self._starter.done():
+            self._starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starter
+        failed = exc_info[0] is not None
+        self.end("failed" if failed else None)
+
+    def report(self, message: str | None = None, percentage: int | None = None) -> None:
+        """Send a report now, or hold it until the interval has passed."""
+        value = types.WorkDoneProgressReport(
+            message=message, percentage=percentage, cancellable=self._cancellable or None
+        )
+        if not self._begun:
+            self._pending = value
+            return
+        now = time.monotonic()
+        if now - self._last_report < REPORT_INTERVAL_S:
+            self._pending = value
+            return
+        self._send_report(value, now)
+
+    def end(self, message: str | None = None) -> None:
+        if not self._begun or self._token is None:
+            return
+        if self._pending is not None:
+            self._send_report(self._pending, time.monotonic())
+        self._begun = False
+        progress = self._ls.work_done_progress
+        progress.end(self._token, types.WorkDoneProgressEnd(message=message))
+        progress.tokens.pop(self._token, None)
+
+    async def _begin_later(self) -> None:
+        await asyncio.sleep(self._delay)
+        await self._begin()
+
+    async def _begin(self) -> None:
+        progress = self._ls.work_done_progress
+        if self._token is None:
+            token = f"ollama-lsp/{uuid.uuid4()}"
+            try:
+                await progress.create_async(token)
+            except Exception as exc:  # a client may refuse; progress is a nicety
+                log.debug("client refused a progress token: %s", exc)
+                return
+            self._token = token
+        progress.begin(
+            self._token,
+            types.WorkDoneProgressBegin(
+                title=self._title, cancellable=self._cancellable or None, percentage=0
+            ),
+        )
+        self._begun = True
+        if self._on_cancel is not None and self._token in progress.tokens:
+            on_cancel = self._on_cancel
+            progress.tokens[self._token].add_done_callback(
+                lambda future: on_cancel() if future.cancelled() else None
+            )
+        if self._pending is not None:
+            self._send_report(self._pending, time.monotonic())
+
+    def _send_report(self, value: types.WorkDoneProgressReport, now: float) -> None:
+        assert self._token is not None
+        self._ls.work_done_progress.report(self._token, value)
+        self._last_report = now
+        self._pending = None

@@ -1,0 +1,368 @@
+"""The pygls language server: capabilities, lifecycle and wiring. Handlers stay thin.
+
+State lives on ``OllamaLanguageServer`` (not module globals) so that tests and the CLI can
+build independent servers. The handlers convert LSP positions and settings, hand the work
+to the completion engine or the model manager, and turn what those report into messages —
+each condition told to the user once (see ``notices``), everything else only logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.workspace import TextDocument
+
+from . import __version__, commands, settings
+from .completion.engine import CompletionEngine, Query
+from .models.manager import ModelManager
+from .models.pulling import PullTracker
+from .notices import NoticeBoard
+from .ollama.client import OllamaClient
+from .ollama.host import host_from_env, parse_host
+from .ollama.provider import OllamaProvider
+from .positions import Cursor, PositionError, cursor_at
+from .progress import WorkDone
+from .provider import ModelUnavailable, ProviderError
+
+log = logging.getLogger(__name__)
+
+#: Completions faster than this show no progress at all.
+PROGRESS_DELAY_S = 0.3
+ACCEPTED_COMMAND = "ollama.accepted"
+COMPLETION_TRIGGERS = [".", "(", "[", "{", ",", ":", "=", "\n"]
+
+
+class OllamaLanguageServer(LanguageServer):
+    """Holds the one Ollama client, provider and completion engine for the process."""
+
+    def __init__(self, *, ollama_host: str | None = None) -> None:
+        super().__init__("ollama-lsp", __version__)
+        self.env_host = ollama_host or host_from_env()
+        self.client = OllamaClient(self.env_host)
+        self.settings = settings.Settings()
+        self.provider = OllamaProvider(self.client, keep_alive=self.settings.keep_alive)
+        self.notices = NoticeBoard()
+        self.engine = CompletionEngine(self.provider, self.settings, listener=_Listener(self))
+        self.models = ModelManager(self.provider, num_ctx=self.num_ctx)
+        #: Models chosen with ``ollama.selectModel``; they win over settings until the
+        #: settings themselves name a different model.
+        self.selected: dict[str, str] = {}
+        self.background: set[asyncio.Task[Any]] = set()
+        self.initialized = False
+        self._init_settings = self.settings
+        self._configured = self.settings
+
+    def run_task(self, coro: Any) -> asyncio.Task[Any]:
+        """Run ``coro`` in the background, keeping a reference and logging its failure."""
+        task = asyncio.ensure_future(coro)
+        self.background.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task failed", exc_info=task.exception())
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def show(self, message: str, kind: types.MessageType = types.MessageType.Warning) -> None:
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def log_to_client(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def num_ctx(self) -> int:
+        return self.settings.completion.context_tokens
+
+    def apply_settings(self, result: settings.ParseResult) -> None:
+        """Make ``result`` the live settings; warm the model up if it (or the host) changed."""
+        old, new = self.settings, result.settings
+        new = self._with_selection(old, new)
+        self.settings = new
+        host = new.host or self.env_host
+        host_changed = parse_host(host) != self.client.host
+        if host_changed:
+            self.client.host = host
+            self.provider.invalidate()
+            self.engine.forget_model()
+        self.provider.keep_alive = new.keep_alive
+        self.engine.configure(new)
+        if self.notices.settings_errors(result.errors):
+            bad = "; ".join(result.errors)
+            self.show(f"ollama-lsp ignored invalid settings and kept the previous values: {bad}")
+        if self.initialized and (host_changed or new.model != old.model):
+            self.engine.warm_up()
+
+    def _with_selection(self, old: settings.Settings, new: settings.Settings) -> settings.Settings:
+        """Keep a palette selection unless the new settings name another model themselves."""
+        changes = {}
+        for field in ("model", "chat_model"):
+            chosen = self.selected.get(field)
+            if chosen is None:
+                continue
+            if getattr(new, field) != getattr(self._configured, field):
+                del self.selected[field]  # the user changed the setting: it wins
+            else:
+                changes[field] = chosen
+        self._configured = new
+        return dataclasses.replace(new, **changes) if changes else new
+
+    def select(self, field: str, model: str) -> None:
+        """Make ``model`` the completion (``model``) or chat (``chat_model``) model."""
+        self.selected[field] = model
+        self.settings = dataclasses.replace(self.settings, **{field: model})
+        self.engine.configure(self.settings)
+
+    async def pull_configuration(self) -> None:
+        """Re-read the ``ollama`` section, when the client offers workspace/configuration."""
+        caps = self.client_capabilities.workspace if self.client_capabilities else None
+        if not (caps and caps.configuration):
+            return
+        try:
+            (section,) = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="ollama")])
+            )
+        except Exception as exc:  # a client that fails this request must not stop us
+            log.warning("workspace/configuration failed: %s", exc)
+            return
+        if section is not None:
+            self.apply_settings(settings.parse(section, self._init_settings))
+
+    # -- documents and positions ------------------------------------------------------------
+
+    def document(self, uri: str) -> TextDocument:
+        """An open document, or a clear InvalidParams error (we never read unopened files)."""
+        if uri not in self.workspace.text_documents:
+            raise JsonRpcInvalidParams(
+                f"Document {uri} is not open: send textDocument/didOpen before asking for "
+                "completions"
+            )
+        return self.workspace.get_text_document(uri)
+
+    def cursor(self, document: TextDocument, position: types.Position) -> Cursor:
+        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        try:
+            return cursor_at(document.source, position.line, position.character, str(encoding))
+        except PositionError as exc:
+            raise JsonRpcInvalidParams(f"{exc} ({document.uri})") from None
+
+    # -- models -----------------------------------------------------------------------------
+
+    async def pull_with_progress(self, model: str, token: types.ProgressToken | None = None) -> str:
+        """Pull ``model`` showing ``$/progress``; cancellable from the editor."""
+        tracker = PullTracker()
+        task = asyncio.current_task()
+        async with WorkDone(
+            self, f"Pulling {model}", token=token, cancellable=True,
+            on_cancel=task.cancel if task else None,
+        ) as progress:  # fmt: skip
+            async for line in self.provider.pull_model(model):
+                progress.report(tracker.update(line), tracker.percentage)
+        self.notices.model_available(model)
+        self.engine.forget_model(model)
+        return "success"
+
+
+class _Listener:
+    """Turns engine conditions into messages, each condition told once (NoticeBoard)."""
+
+    def __init__(self, ls: OllamaLanguageServer) -> None:
+        self.ls = ls
+
+    def unreachable(self, error: ProviderError) -> None:
+        if self.ls.notices.unreachable(self.ls.client.host):
+            self.ls.show(error.message)
+        log.info("%s", error.message)
+
+    def reachable(self) -> None:
+        if self.ls.notices.reachable():
+            self.ls.show(
+                f"Ollama is reachable again at {self.ls.client.host}", types.MessageType.Info
+            )
+
+    def model_missing(self, error: ModelUnavailable) -> None:
+        if self.ls.notices.model_missing(error.model):
+            self.ls.run_task(_offer_pull(self.ls, error))
+        log.info("%s", error.message)
+
+    def failed(self, error: ProviderError) -> None:
+        log.warning("%s", error.message)
+        self.ls.log_to_client(error.message, types.MessageType.Warning)
+
+
+async def _offer_pull(ls: OllamaLanguageServer, error: ModelUnavailable) -> None:
+    action = f"Pull {error.model}"
+    try:
+        choice = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=error.message,
+                actions=[types.MessageActionItem(title=action)],
+            )
+        )
+    except Exception as exc:  # clients without showMessageRequest still hear about it
+        log.debug("showMessageRequest failed: %s", exc)
+        ls.show(error.message)
+        return
+    if choice is not None and choice.title == action:
+        try:
+            await ls.pull_with_progress(error.model)
+        except ProviderError as exc:
+            ls.show(exc.message, types.MessageType.Error)
+
+
+def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
+    """Build a server with every feature registered."""
+    server = OllamaLanguageServer(ollama_host=ollama_host)
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: OllamaLanguageServer, params: types.InitializeParams) -> None:
+        result = settings.parse(params.initialization_options)
+        ls._init_settings = result.settings
+        ls.apply_settings(result)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: OllamaLanguageServer, params: types.InitializedParams) -> None:
+        await ls.pull_configuration()
+        ls.initialized = True
+        ls.run_task(_announce(ls))
+        ls.engine.warm_up()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: OllamaLanguageServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        if isinstance(params.settings, dict) and "ollama" in params.settings:
+            ls.apply_settings(settings.parse(params.settings["ollama"], ls.settings))
+        await ls.pull_configuration()
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: OllamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.engine.close_document(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(
+        ls: OllamaLanguageServer, params: types.InlineCompletionParams
+    ) -> types.InlineCompletionList:
+        invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+        text, cursor = await _complete(ls, params, invoked, params.work_done_token)
+        if not text:
+            return types.InlineCompletionList(items=[])
+        position = types.Position(params.position.line, cursor.character)
+        item = types.InlineCompletionItem(
+            insert_text=text,
+            range=types.Range(position, position),
+            command=_accepted_command(params.text_document.uri),
+        )
+        return types.InlineCompletionList(items=[item])
+
+    @server.feature(
+        types.TEXT_DOCUMENT_COMPLETION,
+        types.CompletionOptions(trigger_characters=COMPLETION_TRIGGERS),
+    )
+    async def completion(
+        ls: OllamaLanguageServer, params: types.CompletionParams
+    ) -> types.CompletionList:
+        context = params.context
+        invoked = context is None or context.trigger_kind == types.CompletionTriggerKind.Invoked
+        text, cursor = await _complete(ls, params, invoked, params.work_done_token)
+        if not text:
+            return types.CompletionList(is_incomplete=True, items=[])
+        position = types.Position(params.position.line, cursor.character)
+        return types.CompletionList(
+            is_incomplete=True,
+            items=[_completion_item(ls, text, position, params.text_document.uri)],
+        )
+
+    @server.command(ACCEPTED_COMMAND)
+    def accepted(ls: OllamaLanguageServer, *args: Any) -> None:
+        uri = args[0] if args else None
+        if isinstance(uri, str):
+            ls.engine.accepted(uri)
+
+    commands.register(server)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: OllamaLanguageServer, params: None) -> None:
+        for task in list(ls.background):
+            task.cancel()
+        await ls.client.aclose()
+
+    return server
+
+
+async def _complete(
+    ls: OllamaLanguageServer,
+    params: types.TextDocumentPositionParams,
+    invoked: bool,
+    token: types.ProgressToken | None,
+) -> tuple[str, Cursor]:
+    document = ls.document(params.text_document.uri)
+    cursor = ls.cursor(document, params.position)
+    query = Query(
+        uri=document.uri,
+        text=document.source,
+        offset=cursor.offset,
+        invoked=invoked,
+        path=document.path,
+        language=document.language_id,
+    )
+    title = f"Generating with {ls.settings.model}…"
+    async with WorkDone(ls, title, token=token, delay=PROGRESS_DELAY_S) as progress:
+        text = await ls.engine.complete(query, on_tokens=lambda n: progress.report(f"{n} tokens"))
+    return text, cursor
+
+
+def _accepted_command(uri: str) -> types.Command:
+    return types.Command(
+        title="Accept Ollama suggestion", command=ACCEPTED_COMMAND, arguments=[uri]
+    )
+
+
+def _completion_item(
+    ls: OllamaLanguageServer, text: str, position: types.Position, uri: str
+) -> types.CompletionItem:
+    """One menu item for editors without inline completion: the label is the first line."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), text.strip())
+    label = first if len(first) <= 60 else first[:59] + "…"
+    return types.CompletionItem(
+        label=label,
+        kind=types.CompletionItemKind.Text,
+        detail=f"Ollama · {ls.settings.model}",
+        documentation=_documentation(ls, text),
+        text_edit=types.TextEdit(range=types.Range(position, position), new_text=text),
+        insert_text_format=types.InsertTextFormat.PlainText,
+        filter_text=first,
+        sort_text="0",
+        preselect=True,
+        command=_accepted_command(uri),
+    )
+
+
+def _documentation(ls: OllamaLanguageServer, text: str) -> types.MarkupContent:
+    caps = ls.client_capabilities.text_document if ls.client_capabilities else None
+    item = caps.completion.completion_item if caps and caps.completion else None
+    formats = (item.documentation_format if item else None) or []
+    if types.MarkupKind.Markdown in formats:
+        return types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```\n{text}\n```")
+    return types.MarkupContent(kind=types.MarkupKind.PlainText, value=text)
+
+
+async def _announce(ls: OllamaLanguageServer) -> None:
+    """Log which Ollama we talk to; a down Ollama is only logged here, not shown."""
+    try:
+        version = await ls.client.version()
+    except ProviderError as exc:
+        message = exc.message
+    else:
+        message = f"ollama-lsp {__version__} using Ollama {version} at {ls.client.host}"
+    ls.log_to_client(message, types.MessageType.Info)

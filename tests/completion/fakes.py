@@ -1,0 +1,113 @@
+"""An in-memory AiProvider for engine tests: scripted text, delays, failures, and a record of
+every request and of streams closed before their end."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Sequence
+
+from ollama_lsp.ollama.types import ModelInfo, PullProgress
+from ollama_lsp.provider import (
+    AiProvider,
+    ChatMessage,
+    CodeCompletionRequest,
+    ProviderCapabilities,
+    ProviderError,
+    TextChunk,
+)
+
+TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+class FakeProvider(AiProvider):
+    def __init__(self, *, context_window: int = 16384, insert: bool = True) -> None:
+        self.context_window = context_window
+        self.insert = insert
+        self.responses: list[str] = []
+        self.default = "return a + b"
+        self.first_token_s = 0.0
+        self.token_s = 0.0
+        self.load_s = 0.0
+        self.fail: ProviderError | None = None
+        self.requests: list[CodeCompletionRequest] = []
+        self.loads: list[tuple[str, int | None]] = []
+        self.tokens_sent = 0
+        self.closed_early = 0
+        self.finished = 0
+        self.streaming = asyncio.Event()
+        self.closed = asyncio.Event()
+
+    def name(self) -> str:
+        return "fake"
+
+    async def capabilities(self, model: str) -> ProviderCapabilities:
+        if isinstance(self.fail, ProviderError) and "capabilities" in self.fail.message:
+            raise self.fail
+        return ProviderCapabilities(
+            supports_streaming=True,
+            supports_code_completion=True,
+            supports_chat=True,
+            supports_insert=self.insert,
+            context_window=self.context_window,
+        )
+
+    async def complete_code(self, request: CodeCompletionRequest) -> AsyncIterator[TextChunk]:
+        self.requests.append(request)
+        if self.fail is not None:
+            raise self.fail
+        text = self.responses.pop(0) if self.responses else self.default
+        finished = False
+        try:
+            await asyncio.sleep(self.first_token_s)
+            for i, token in enumerate(TOKEN.findall(text)):
+                if i and self.token_s:
+                    await asyncio.sleep(self.token_s)
+                self.tokens_sent += 1
+                self.streaming.set()
+                yield TextChunk(token)
+            finished = True
+            self.finished += 1
+            yield TextChunk("", done=True, done_reason="stop", prompt_tokens=1, generated_tokens=1)
+        finally:
+            if not finished:
+                self.closed_early += 1
+                self.closed.set()
+
+    async def chat(self, messages: Sequence[ChatMessage], *, model: str) -> ChatMessage:
+        return ChatMessage("assistant", self.default)
+
+    async def stream_chat(
+        self, messages: Sequence[ChatMessage], *, model: str
+    ) -> AsyncIterator[str]:
+        yield self.default
+
+    async def list_models(self) -> list[ModelInfo]:
+        return []
+
+    async def pull_model(self, name: str) -> AsyncIterator[PullProgress]:
+        yield PullProgress("success")
+
+    async def load_model(self, model: str, *, num_ctx: int | None = None) -> None:
+        self.loads.append((model, num_ctx))
+        await asyncio.sleep(self.load_s)
+
+    async def unload_model(self, model: str) -> None:
+        pass
+
+
+class RecordingListener:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def unreachable(self, error: ProviderError) -> None:
+        self.events.append(("unreachable", error.message))
+
+    def reachable(self) -> None:
+        self.events.append(("reachable", ""))
+
+    def model_missing(self, error: ProviderError) -> None:
+        self.events.append(("model_missing", error.message))
+
+    def failed(self, error: ProviderError) -> None:
+        self.events.append(("failed", error.message))

@@ -1,0 +1,106 @@
+"""Faults end to end: the server always answers, tells the user once, and keeps serving."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from lsprotocol import types
+
+from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
+
+URI = "file:///work/project/calc.py"
+DOC = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
+
+
+async def test_ollama_down_answers_fast_and_tells_once(
+    start_lsp: StartLsp, closed_port_host: str
+) -> None:
+    client = await start_lsp(
+        inline_client_capabilities(), initialization_options={"host": closed_port_host}
+    )
+    open_document(client, URI, DOC)
+    for character in (4, 4, 0):
+        start = time.monotonic()
+        assert await inline(client, URI, 1, character) == []
+        assert time.monotonic() - start < 2.0
+    shown = [m.message for m in client.messages if "not reachable" in m.message]
+    assert shown == [
+        f"Ollama is not reachable at http://{closed_port_host} — start it with `ollama serve` "
+        "(or set the `ollama.host` setting / OLLAMA_HOST to where it runs)"
+    ]
+
+
+async def test_recovers_when_ollama_is_reachable(
+    start_lsp: StartLsp, ollama_double, closed_port_host: str
+) -> None:
+    client = await start_lsp(
+        inline_client_capabilities(), initialization_options={"host": closed_port_host}
+    )
+    open_document(client, URI, DOC)
+    assert await inline(client, URI, 1, 4) == []
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"ollama": {"host": ollama_double.host}})
+    )
+    ollama_double.script("return a + b")
+    for _ in range(50):  # the notification is processed asynchronously
+        items = await inline(client, URI, 1, 4)
+        if items:
+            break
+    assert [i.insert_text for i in items] == ["return a + b"]
+
+
+async def test_missing_model_offers_a_pull_that_runs_with_progress(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    ollama_double.uninstall("codellama:7b-code")
+    ollama_double.latency.pull_tick_s = 0.001
+    client = await start_lsp(inline_client_capabilities())
+    offers: list[types.ShowMessageRequestParams] = []
+    answered = asyncio.Event()
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        offers.append(params)
+        answered.set()
+        return types.MessageActionItem(title="Pull codellama:7b-code")
+
+    open_document(client, URI, DOC)
+    assert await inline(client, URI, 1, 4) == []
+    assert await inline(client, URI, 1, 4) == []
+    await asyncio.wait_for(answered.wait(), 5)
+    assert len(offers) == 1
+    assert "'codellama:7b-code' is not installed" in offers[0].message
+    await ollama_double.wait_for_async(
+        lambda r: r.path == "/api/pull" and r.finished is not None, timeout=5
+    )
+    ollama_double.script("return a + b")
+    for _ in range(50):
+        items = await inline(client, URI, 1, 4)
+        if items:
+            break
+    assert [i.insert_text for i in items] == ["return a + b"]
+    ends = [
+        r for reports in client.progress_reports.values() for r in reports
+        if isinstance(r, types.WorkDoneProgressEnd)
+    ]  # fmt: skip
+    assert ends
+
+
+@pytest.mark.parametrize(
+    ("kind", "after"),
+    [("http_error", 0), ("error_line", 2), ("malformed_line", 2), ("truncate", 2)],
+)
+async def test_broken_answers_are_empty_then_service_continues(
+    start_lsp: StartLsp, ollama_double, kind: str, after: int
+) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    open_document(client, URI, DOC)
+    ollama_double.script("return a + b + c")
+    ollama_double.inject_fault(kind, after_chunks=after)
+    assert await inline(client, URI, 1, 4) == []
+    ollama_double.script("return a + b")
+    items = await inline(client, URI, 1, 4)
+    assert [i.insert_text for i in items] == ["return a + b"]
+    assert len(generate_calls(ollama_double)) == 2

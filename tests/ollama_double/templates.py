@@ -1,0 +1,121 @@
+"""Prompt rendering per template family: what Ollama's Go templates produce, without Go templates.
+
+Each family pairs the template text ``/api/show`` reports (which decides the ``insert``
+capability: the text mentions ``.Suffix``) with a small function giving the same output.
+Ollama's ``template.Execute`` has three paths, mirrored here:
+
+* FIM: prompt and suffix both non-empty -> the template runs once with ``Prompt``/``Suffix``;
+* legacy: templates that do not range over ``.Messages`` (all of these) run once per
+  (system, user, assistant) turn, with ``{{ .Response }}`` appended by ``template.Parse``;
+* raw: no template at all (handled by the caller).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TemplateFamily:
+    name: str
+    text: str
+    render: Callable[[str, str, str], str]
+    """render(system, prompt, suffix) -> text, before the appended ``.Response``."""
+
+    @property
+    def supports_insert(self) -> bool:
+        return ".Suffix" in self.text
+
+
+def _codellama_fim(system: str, prompt: str, suffix: str) -> str:
+    return f"<PRE> {prompt} <SUF>{suffix} <MID>" if suffix else prompt
+
+
+def _qwen_fim(system: str, prompt: str, suffix: str) -> str:
+    return f"<|fim_prefix|>{prompt}<|fim_suffix|>{suffix}<|fim_middle|>" if suffix else prompt
+
+
+def _prompt_only(system: str, prompt: str, suffix: str) -> str:
+    return prompt
+
+
+def _zephyr(system: str, prompt: str, suffix: str) -> str:
+    return f"<|system|>\n{system}</s>\n<|user|>\n{prompt}</s>\n<|assistant|>\n"
+
+
+def _llama2_inst(system: str, prompt: str, suffix: str) -> str:
+    return f"[INST] <<SYS>>{system}<</SYS>>\n\n{prompt} [/INST]\n"
+
+
+CODELLAMA_FIM = TemplateFamily(
+    "codellama-fim",
+    "{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>\n"
+    "{{- else }}{{ .Prompt }}\n{{- end }}",
+    _codellama_fim,
+)
+QWEN_FIM = TemplateFamily(
+    "qwen-fim",
+    "{{- if .Suffix }}<|fim_prefix|>{{ .Prompt }}<|fim_suffix|>{{ .Suffix }}<|fim_middle|>\n"
+    "{{- else }}{{ .Prompt }}\n{{- end }}",
+    _qwen_fim,
+)
+PROMPT_ONLY = TemplateFamily("prompt", "{{ .Prompt }}", _prompt_only)
+ZEPHYR = TemplateFamily(
+    "zephyr",
+    "<|system|>\n{{ .System }}</s>\n<|user|>\n{{ .Prompt }}</s>\n<|assistant|>\n",
+    _zephyr,
+)
+LLAMA2_INST = TemplateFamily(
+    "llama2-inst",
+    "[INST] <<SYS>>{{ .System }}<</SYS>>\n\n{{ .Prompt }} [/INST]\n",
+    _llama2_inst,
+)
+FAMILIES = (CODELLAMA_FIM, QWEN_FIM, PROMPT_ONLY, ZEPHYR, LLAMA2_INST)
+
+_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
+
+
+def family_for_text(text: str) -> TemplateFamily:
+    """A request's ``template`` override: a known text renders exactly; anything else gets a
+    best-effort substitution of ``.System``/``.Prompt``/``.Suffix`` (control actions dropped)."""
+    for family in FAMILIES:
+        if family.text == text:
+            return family
+
+    def render(system: str, prompt: str, suffix: str) -> str:
+        values = {".System": system, ".Prompt": prompt, ".Suffix": suffix}
+        return _ACTION.sub(lambda m: values.get(m.group(1), ""), text)
+
+    return TemplateFamily("custom", text, render)
+
+
+def render_fim(family: TemplateFamily, prompt: str, suffix: str) -> str:
+    """The suffix path: no system prompt, no messages (``routes.go`` builds only these values)."""
+    return family.render("", prompt, suffix)
+
+
+def render_messages(family: TemplateFamily, messages: Iterable[tuple[str, str]]) -> str:
+    """The legacy path of ``template.Execute`` for (role, content) messages."""
+    out: list[str] = []
+    system = prompt = response = ""
+
+    def execute() -> None:
+        nonlocal system, prompt, response
+        out.append(family.render(system, prompt, "") + response)
+        system = prompt = response = ""
+
+    for role, content in messages:
+        if role == "system":
+            if prompt or response:
+                execute()
+            system = content
+        elif role == "user":
+            if response:
+                execute()
+            prompt = content
+        elif role == "assistant":
+            response = content
+    execute()
+    return "".join(out)
