@@ -9,16 +9,14 @@ half-done: a select that fails leaves the previous model active.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from .models.memory import memory_info
 from .progress import WorkDone
 from .provider import ChatMessage, ProviderError
-
-if TYPE_CHECKING:
-    from .server import OllamaLanguageServer
+from .server import OllamaLanguageServer
 
 ROLES = {"completion": "model", "chat": "chat_model"}
 

@@ -18,7 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.workspace import TextDocument
 
-from . import __version__, commands, settings
+from . import __version__, settings
 from .completion.engine import CompletionEngine, Query
 from .models.manager import ModelManager
 from .models.pulling import PullTracker
@@ -288,6 +288,8 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
         uri = args[0] if args else None
         if isinstance(uri, str):
             ls.engine.accepted(uri)
+
+    from . import commands  # imports this module: registered last, after it is complete
 
     commands.register(server)
 

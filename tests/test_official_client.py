@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
-import ollama
 import pytest
 from ollama import AsyncClient, Client, ResponseError
 
@@ -184,23 +183,29 @@ def test_wrong_method_and_bad_options(client: Client) -> None:
     assert (err.value.status_code, err.value.error) == (405, "405 method not allowed")
     with pytest.raises(ResponseError) as err:
         client.generate(CODELLAMA, "x", options={"num_ctx": "big"})
-    assert (err.value.status_code, err.value.error) == (500, 'option "num_ctx" must be of type integer')
+    assert (err.value.status_code, err.value.error) == (
+        500,
+        'option "num_ctx" must be of type integer',
+    )
     with pytest.raises(ResponseError) as err:
         client.generate(CODELLAMA, "x", keep_alive="5")
     assert (err.value.status_code, err.value.error) == (400, 'time: missing unit in duration "5"')
 
 
 def test_unreachable_host(closed_port_host: str) -> None:
+    client = Client(host=closed_port_host)
     with pytest.raises(ConnectionError, match="Failed to connect to Ollama"):
-        Client(host=closed_port_host).list()
+        client.list()
+    client._client.close()
 
 
-def test_module_level_functions_follow_ollama_host(
+def test_default_client_follows_ollama_host(
     ollama_double: OllamaDouble, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OLLAMA_HOST", ollama_double.host)
-    assert CODELLAMA in {m.model for m in Client().list().models}
-    assert isinstance(ollama.ListResponse, type)
+    client = Client()
+    assert CODELLAMA in {m.model for m in client.list().models}
+    client._client.close()
 
 
 # --- async client ---------------------------------------------------------------------------------
@@ -250,5 +255,6 @@ async def test_async_errors(aclient: AsyncClient, ollama_double: OllamaDouble) -
             pass
     assert (err.value.status_code, err.value.error) == (-1, "runner died")
     with pytest.raises(ResponseError) as err:
-        await aclient.chat("", [{"role": "user", "content": "x"}])
-    assert (err.value.status_code, err.value.error) == (400, "model is required")
+        async for _ in await aclient.chat("nope", [{"role": "user", "content": "x"}], stream=True):
+            pass
+    assert (err.value.status_code, err.value.error) == (404, "model 'nope' not found")

@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -76,6 +79,13 @@ def test_unknown_path_is_gins_404(http: httpx.Client, path: str) -> None:
     response = http.get(path)
     assert (response.status_code, response.text) == (404, "404 page not found")
     assert response.headers["content-type"] == "text/plain"
+
+
+def test_trailing_slash_redirects_like_gin(http: httpx.Client) -> None:
+    get = http.get("/api/tags/")
+    assert (get.status_code, get.headers["location"]) == (301, "/api/tags")
+    post_ = http.post("/api/generate/", json={})
+    assert (post_.status_code, post_.headers["location"]) == (307, "/api/generate")
 
 
 @pytest.mark.parametrize(
@@ -243,7 +253,10 @@ def test_chat_chunks_all_carry_the_assistant_role(http: httpx.Client, ollama_dou
             "of type map[string]interface {}",
         ),
         (b'{"model":"x","keep_alive":"5"}', 'time: missing unit in duration "5"'),
-        (b'{"model":"x","keep_alive":"5 minutes"}', 'time: unknown unit " minutes" in duration "5 minutes"'),
+        (
+            b'{"model":"x","keep_alive":"5 minutes"}',
+            'time: unknown unit " minutes" in duration "5 minutes"',
+        ),
         (b'{"model":"x","keep_alive":true}', "Unsupported type: 'bool'"),
         (b'{"model":1,"keep_alive":{}}', "Unsupported type: 'map[string]interface {}'"),
     ],
@@ -338,8 +351,16 @@ def test_json_field_names_match_case_insensitively_like_go(http: httpx.Client) -
             400,
             "top_logprobs must be between 0 and 20",
         ),
-        ({"model": CODELLAMA, "prompt": "x", "think": True}, 400, f'"{CODELLAMA}" does not support thinking'),
-        ({"model": "nope", "prompt": "x", "raw": True, "system": "s"}, 404, "model 'nope' not found"),
+        (
+            {"model": CODELLAMA, "prompt": "x", "think": True},
+            400,
+            f'"{CODELLAMA}" does not support thinking',
+        ),
+        (
+            {"model": "nope", "prompt": "x", "raw": True, "system": "s"},
+            404,
+            "model 'nope' not found",
+        ),
     ],
 )
 def test_generate_refusals(http: httpx.Client, ollama_double, body, status, message) -> None:
@@ -348,7 +369,9 @@ def test_generate_refusals(http: httpx.Client, ollama_double, body, status, mess
     assert ollama_double.requests[-1].status == status
 
 
-def test_suffix_without_insert_on_starcoder2_needs_raw_fim(http: httpx.Client, ollama_double) -> None:
+def test_suffix_without_insert_on_starcoder2_needs_raw_fim(
+    http: httpx.Client, ollama_double
+) -> None:
     ollama_double.install("starcoder2:3b")
     refused = post(http, "/api/generate", {"model": "starcoder2:3b", "prompt": "a", "suffix": "b"})
     assert error_of(refused) == "registry.ollama.ai/library/starcoder2:3b does not support insert"
@@ -359,7 +382,12 @@ def test_suffix_without_insert_on_starcoder2_needs_raw_fim(http: httpx.Client, o
 
 
 def test_unknown_options_are_ignored(http: httpx.Client) -> None:
-    body = {"model": CODELLAMA, "prompt": "x", "stream": False, "options": {"bogus": "x", "f16_kv": 1}}
+    body = {
+        "model": CODELLAMA,
+        "prompt": "x",
+        "stream": False,
+        "options": {"bogus": "x", "f16_kv": 1},
+    }
     assert post(http, "/api/generate", body).status_code == 200
 
 
@@ -466,7 +494,11 @@ def test_num_predict_cuts_with_length(http, ollama_double) -> None:
     ollama_double.script("one two three four")
     body = {"model": CODELLAMA, "prompt": "x", "options": {"num_predict": 3}, "stream": False}
     reply = post(http, "/api/generate", body).json()
-    assert (reply["response"], reply["done_reason"], reply["eval_count"]) == ("one two", "length", 3)
+    assert (reply["response"], reply["done_reason"], reply["eval_count"]) == (
+        "one two",
+        "length",
+        3,
+    )
 
 
 # --- load, unload, keep_alive, ps ------------------------------------------------------------------
@@ -516,7 +548,9 @@ def test_keep_alive_values_and_expiry(http, ollama_double) -> None:
     assert [m["name"] for m in http.get("/api/ps").json()["models"]] == [TINYLLAMA, CODELLAMA]
     ollama_double.advance_clock(91)
     assert [m["name"] for m in http.get("/api/ps").json()["models"]] == [TINYLLAMA]
-    post(http, "/api/generate", {"model": CODELLAMA, "prompt": "x", "keep_alive": 0, "stream": False})
+    post(
+        http, "/api/generate", {"model": CODELLAMA, "prompt": "x", "keep_alive": 0, "stream": False}
+    )
     assert CODELLAMA not in [m["name"] for m in http.get("/api/ps").json()["models"]]
 
 
@@ -542,13 +576,29 @@ def test_ps_sizes_and_context_lengths(http: httpx.Client) -> None:
     models = {m["name"]: m for m in http.get("/api/ps").json()["models"]}
     code, tiny = models[CODELLAMA], models[TINYLLAMA]
     assert list(code) == [
-        "name", "model", "size", "digest", "details", "expires_at", "size_vram", "context_length",
-    ]  # fmt: skip
+        "name",
+        "model",
+        "size",
+        "digest",
+        "details",
+        "expires_at",
+        "size_vram",
+        "context_length",
+    ]
     assert code["context_length"] == 4096  # the default
     assert code["size"] == LIBRARY[CODELLAMA].size + 2 * 32 * 32 * 128 * 4096 * 2
     assert tiny["context_length"] == 2048  # capped at the training context
     assert tiny["size"] == 637700138 + 2 * 22 * 4 * 64 * 2048 * 2
     assert code["size_vram"] == 0 and tiny["digest"].startswith("2644915ede35")
+
+
+def test_tags_sharing_a_blob_share_a_runner(http, ollama_double) -> None:
+    ollama_double.install("codellama:code")
+    post(http, "/api/generate", {"model": CODELLAMA})
+    reply = post(http, "/api/generate", {"model": "codellama:code", "prompt": "x", "stream": False})
+    assert reply.json()["model"] == "codellama:code"
+    assert not ollama_double.requests[-1].loaded
+    assert [m["name"] for m in http.get("/api/ps").json()["models"]] == [CODELLAMA]
 
 
 def test_at_most_three_models_stay_loaded(http, ollama_double) -> None:
@@ -722,9 +772,16 @@ def test_show(http: httpx.Client) -> None:
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     show = response.json()
     assert list(show) == [
-        "license", "modelfile", "parameters", "template", "details", "model_info", "tensors",
-        "capabilities", "modified_at",
-    ]  # fmt: skip
+        "license",
+        "modelfile",
+        "parameters",
+        "template",
+        "details",
+        "model_info",
+        "tensors",
+        "capabilities",
+        "modified_at",
+    ]
     assert show["template"] == (
         "{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>\n"
         "{{- else }}{{ .Prompt }}\n{{- end }}"
@@ -766,7 +823,12 @@ def test_names_normalise(http, ollama_double) -> None:
     assert post(http, "/api/show", {"model": "tinyllama"}).status_code == 200
     body = {"model": "TinyLlama", "prompt": "x", "stream": False}
     assert post(http, "/api/generate", body).json()["model"] == "TinyLlama"  # as sent
-    assert post(http, "/api/show", {"model": "registry.ollama.ai/library/tinyllama:latest"}).status_code == 200
+    assert (
+        post(
+            http, "/api/show", {"model": "registry.ollama.ai/library/tinyllama:latest"}
+        ).status_code
+        == 200
+    )
 
 
 def test_delete(http, ollama_double) -> None:
@@ -813,8 +875,17 @@ def test_http_error_fault_before_any_byte(http, ollama_double) -> None:
 def test_faults_skip_invalid_requests_and_count_times(http, ollama_double) -> None:
     ollama_double.inject_fault("http_error", times=2)
     assert post(http, "/api/generate", {"model": "nope", "prompt": "x"}).status_code == 404
-    statuses = [post(http, "/api/generate", {"model": CODELLAMA, "prompt": "x"}).status_code for _ in range(3)]
+    statuses = [
+        post(http, "/api/generate", {"model": CODELLAMA, "prompt": "x"}).status_code
+        for _ in range(3)
+    ]
     assert statuses == [500, 500, 200]
+
+
+def test_load_requests_do_not_take_faults(http, ollama_double) -> None:
+    ollama_double.inject_fault("http_error")
+    assert post(http, "/api/generate", {"model": CODELLAMA}).json()["done_reason"] == "load"
+    assert post(http, "/api/generate", {"model": CODELLAMA, "prompt": "x"}).status_code == 500
 
 
 def test_error_line_mid_stream(http, ollama_double) -> None:
@@ -859,9 +930,11 @@ def test_abort_kills_the_connection(http, ollama_double) -> None:
 
 def test_hang_before_headers_until_the_client_leaves(ollama_double) -> None:
     ollama_double.inject_fault("hang")
-    with httpx.Client(base_url=ollama_double.url, timeout=0.3) as http:
-        with pytest.raises(httpx.ReadTimeout):
-            post(http, "/api/generate", {"model": CODELLAMA, "prompt": "x"})
+    with (
+        httpx.Client(base_url=ollama_double.url, timeout=0.3) as http,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        post(http, "/api/generate", {"model": CODELLAMA, "prompt": "x"})
     record = ollama_double.wait_for(lambda r: r.disconnected)
     assert (record.status, record.chunks_sent, record.fault) == (499, 0, "hang")
 
@@ -887,7 +960,9 @@ def test_faults_on_pull_and_chat(http, ollama_double) -> None:
     assert lines[0] == {"status": "pulling manifest"} and lines[-1] == {"error": "network"}
     assert "starcoder2:3b" not in ollama_double.installed
     ollama_double.inject_fault("http_error", path="/api/chat", status=503, message="busy")
-    chat = post(http, "/api/chat", {"model": TINYLLAMA, "messages": [{"role": "user", "content": "x"}]})
+    chat = post(
+        http, "/api/chat", {"model": TINYLLAMA, "messages": [{"role": "user", "content": "x"}]}
+    )
     assert (chat.status_code, error_of(chat)) == (503, "busy")
 
 
@@ -969,7 +1044,9 @@ def test_wait_for_wakes_on_updates_from_the_server_thread(ollama_double) -> None
     result: list[Any] = []
     worker = threading.Thread(
         target=lambda: result.append(
-            httpx.post(f"{ollama_double.url}/api/generate", json={"model": CODELLAMA, "prompt": "x"})
+            httpx.post(
+                f"{ollama_double.url}/api/generate", json={"model": CODELLAMA, "prompt": "x"}
+            )
         )
     )
     worker.start()
@@ -985,7 +1062,9 @@ def test_stop_does_not_hang_on_open_streams() -> None:
     double.inject_fault("hang", after_chunks=1)
     client = httpx.Client(base_url=double.url, timeout=5)
     try:
-        with client.stream("POST", "/api/generate", json={"model": CODELLAMA, "prompt": "x"}) as response:
+        with client.stream(
+            "POST", "/api/generate", json={"model": CODELLAMA, "prompt": "x"}
+        ) as response:
             next(response.iter_lines())
             started = time.monotonic()
             double.stop()
@@ -996,3 +1075,20 @@ def test_stop_does_not_hang_on_open_streams() -> None:
         client.close()
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"http://{double.host}/", timeout=1)
+
+
+def test_runs_by_hand_and_logs_requests() -> None:
+    command = [sys.executable, "-m", "tests.ollama_double", "--port", "0", "--answer", "hi"]
+    command += ["--install", "tinyllama:latest"]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stderr is not None
+            banner = process.stderr.readline()
+            url = re.search(r"listening on (http://\S+) with tinyllama:latest", banner)
+            assert url, banner
+            body = {"model": "tinyllama", "prompt": "x", "stream": False}
+            assert httpx.post(f"{url[1]}/api/generate", json=body).json()["response"] == "hi"
+            assert "POST /api/generate -> 200" in process.stderr.readline()
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0

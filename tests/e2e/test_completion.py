@@ -76,8 +76,10 @@ async def test_cancel_request_closes_the_ollama_stream(start_lsp: StartLsp, olla
             trigger_kind=types.InlineCompletionTriggerKind.Invoked
         ),
     )
-    future = client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="cancel-me"
+    future = asyncio.create_task(
+        client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="cancel-me"
+        )
     )
     await ollama_double.wait_for_async(
         lambda r: r.path == "/api/generate" and r.chunks_sent >= 1, timeout=5

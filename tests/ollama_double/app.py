@@ -27,6 +27,7 @@ log = logging.getLogger("ollama_double")
 Handler = Callable[[web.Request, Exchange], Awaitable[web.StreamResponse]]
 EXCHANGE = web.RequestKey("exchange", Exchange)
 TASKS = web.AppKey("tasks", set)
+PATHS = web.AppKey("paths", set)
 
 
 def _gin_text(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -40,6 +41,20 @@ def _parse(raw: bytes) -> Any:
         return json.loads(raw) if raw.strip() else None
     except ValueError:
         return None
+
+
+def _not_found(request: web.Request) -> web.Response:
+    """Gin's ``RedirectTrailingSlash``: ``/api/tags/`` redirects to ``/api/tags`` (301 for GET,
+    307 otherwise, with Go's ``http.Redirect`` body); anything else is Gin's 404."""
+    path = request.path
+    if path.endswith("/") and path.rstrip("/") in request.app[PATHS]:
+        target = path.rstrip("/")
+        if request.method in ("GET", "HEAD"):
+            body = f'<a href="{target}">Moved Permanently</a>.\n\n'.encode()
+            headers = {"Location": target, "Content-Type": "text/html; charset=utf-8"}
+            return web.Response(status=301, body=body, headers=headers)
+        return web.Response(status=307, headers={"Location": target})
+    return _gin_text(404, "404 page not found")
 
 
 @web.middleware
@@ -64,11 +79,13 @@ async def ollama_middleware(
             ex.update(disconnected=True, status=record.status or 499)
             response = ex.response or web.Response(status=499)
         except web.HTTPNotFound:
-            response = _gin_text(404, "404 page not found")
+            response = _not_found(request)
         except web.HTTPMethodNotAllowed as err:
             allow = ", ".join(sorted(err.allowed_methods))
             response = _gin_text(405, "405 method not allowed", {"Allow": allow})
-        ex.update(status=ex.record.status or response.status, phase="finished", finished=time.monotonic())
+        ex.update(
+            status=ex.record.status or response.status, phase="finished", finished=time.monotonic()
+        )
         return response
     except asyncio.CancelledError:
         if not state.stopping and not ex.closed_by_us:
@@ -110,4 +127,5 @@ def build_app(state: DoubleState) -> web.Application:
         r.add_route("POST", path, _route(models.not_implemented))
     r.add_route("POST", "/api/blobs/{digest}", _route(models.not_implemented))
     r.add_route("HEAD", "/api/blobs/{digest}", _route(models.not_implemented))
+    app[PATHS] = {resource.canonical for resource in r.resources()}
     return app

@@ -100,12 +100,15 @@ class ModelSpec:
 
 CODELLAMA_7B = Architecture("llama", 16384, 32, 4096, 32, 32, 11008, 32016, 1e6)
 CODELLAMA_13B = Architecture("llama", 16384, 40, 5120, 40, 40, 13824, 32016, 1e6)
+CODELLAMA_70B = Architecture("llama", 16384, 80, 8192, 64, 8, 28672, 32016, 1e6)
 TINYLLAMA = Architecture("llama", 2048, 22, 2048, 32, 4, 5632, 32000, 10000.0)
 QWEN25_CODER_1_5B = Architecture("qwen2", 32768, 28, 1536, 12, 2, 8960, 151936, 1e6)
 STARCODER2_3B = Architecture("starcoder2", 16384, 30, 3072, 24, 2, 12288, 49152, 999999.4420358813)
 DEEPSEEK_CODER_1_3B = Architecture("llama", 16384, 24, 2048, 16, 16, 5504, 32256, 100000.0)
 
-LLAMA2_LICENSE = "LLAMA 2 COMMUNITY LICENSE AGREEMENT\nLlama 2 Version Release Date: July 18, 2023\n..."
+LLAMA2_LICENSE = (
+    "LLAMA 2 COMMUNITY LICENSE AGREEMENT\nLlama 2 Version Release Date: July 18, 2023\n..."
+)
 APACHE_LICENSE = "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/\n..."
 BIGCODE_LICENSE = "BigCode Open RAIL-M v1 License Agreement\n..."
 DEEPSEEK_LICENSE = "DEEPSEEK LICENSE AGREEMENT\nVersion 1.0, 23 October 2023\n..."
@@ -174,13 +177,19 @@ def _code_model(
 def _codellama(name: str, arch: Architecture, size: int, quant: str, **kw: Any) -> ModelSpec:
     big = arch is CODELLAMA_13B
     return _code_model(
-        name, arch, size, family="llama", families=None,
+        name,
+        arch,
+        size,
+        family="llama",
+        families=None,
         parameter_size="13B" if big else "7B",
         parameter_count=13_016_028_160 if big else 6_738_546_688,
-        quantization=quant, license=LLAMA2_LICENSE,
+        quantization=quant,
+        license=LLAMA2_LICENSE,
         parameters=kw.pop("parameters", (("rope_frequency_base", 1e6),)),
-        template=kw.pop("template", templates.CODELLAMA_FIM), **kw,
-    )  # fmt: skip
+        template=kw.pop("template", templates.CODELLAMA_FIM),
+        **kw,
+    )
 
 
 _TINY_PREFIXES = ("2af3b81862c6", "af0ddbdaaa26", "c8472cd9daed", "fa956ab37b8c", "6331358be52a")
@@ -222,19 +231,32 @@ def _build_library() -> dict[str, ModelSpec]:
         "codellama:7b-code", CODELLAMA_7B, 3_825_807_040, "Q4_0", digest_prefix="8df0a30bb1e6"
     )
     instruct = _codellama(
-        "codellama:7b-instruct", CODELLAMA_7B, 3_825_819_552, "Q4_0",
-        template=templates.LLAMA2_INST, digest_prefix="8fdf8f752f6e", age_days=2,
-        parameters=(("rope_frequency_base", 1e6),) + tuple(
-            ("stop", s) for s in ("[INST]", "[/INST]", "<<SYS>>", "<</SYS>>")
+        "codellama:7b-instruct",
+        CODELLAMA_7B,
+        3_825_819_552,
+        "Q4_0",
+        template=templates.LLAMA2_INST,
+        digest_prefix="8fdf8f752f6e",
+        age_days=2,
+        parameters=(
+            ("rope_frequency_base", 1e6),
+            *(("stop", s) for s in ("[INST]", "[/INST]", "<<SYS>>", "<</SYS>>")),
         ),
-    )  # fmt: skip
+    )
     tiny = _tinyllama("tinyllama:1.1b-chat-v1-q4_0")
     qwen = _code_model(
-        "qwen2.5-coder:1.5b-base", QWEN25_CODER_1_5B, 986_046_304,
-        family="qwen2", families=("qwen2",), parameter_size="1.5B",
-        parameter_count=1_543_714_304, quantization="Q4_K_M",
-        template=templates.QWEN_FIM, license=APACHE_LICENSE, age_days=1,
-    )  # fmt: skip
+        "qwen2.5-coder:1.5b-base",
+        QWEN25_CODER_1_5B,
+        986_046_304,
+        family="qwen2",
+        families=("qwen2",),
+        parameter_size="1.5B",
+        parameter_count=1_543_714_304,
+        quantization="Q4_K_M",
+        template=templates.QWEN_FIM,
+        license=APACHE_LICENSE,
+        age_days=1,
+    )
     library = {
         "codellama:7b-code": code7,
         "codellama:code": code7,
@@ -248,6 +270,20 @@ def _build_library() -> dict[str, ModelSpec]:
         "codellama:13b-code": _codellama(
             "codellama:13b-code", CODELLAMA_13B, 7_365_960_416, "Q4_0", age_days=5
         ),
+        "codellama:70b-code": _code_model(
+            "codellama:70b-code",
+            CODELLAMA_70B,
+            38_872_245_536,
+            family="llama",
+            families=None,
+            parameter_size="69B",
+            parameter_count=68_976_648_192,
+            quantization="Q4_0",
+            template=templates.PROMPT_ONLY,  # docs/template.mdx: 70B code has no FIM
+            license=LLAMA2_LICENSE,
+            parameters=(("rope_frequency_base", 1e6),),
+            age_days=6,
+        ),
         "codellama:7b-instruct": instruct,
         "codellama:instruct": instruct,
         "codellama:7b": instruct,
@@ -257,18 +293,32 @@ def _build_library() -> dict[str, ModelSpec]:
         "tinyllama:latest": tiny,
         "qwen2.5-coder:1.5b-base": qwen,
         "starcoder2:3b": _code_model(
-            "starcoder2:3b", STARCODER2_3B, 1_708_558_880,
-            family="starcoder2", families=("starcoder2",), parameter_size="3B",
-            parameter_count=3_030_371_328, quantization="Q4_0",
-            template=templates.PROMPT_ONLY, license=BIGCODE_LICENSE, age_days=6,
+            "starcoder2:3b",
+            STARCODER2_3B,
+            1_708_558_880,
+            family="starcoder2",
+            families=("starcoder2",),
+            parameter_size="3B",
+            parameter_count=3_030_371_328,
+            quantization="Q4_0",
+            template=templates.PROMPT_ONLY,
+            license=BIGCODE_LICENSE,
+            age_days=6,
         ),
         "deepseek-coder:1.3b-base": _code_model(
-            "deepseek-coder:1.3b-base", DEEPSEEK_CODER_1_3B, 776_070_560,
-            family="llama", families=("llama",), parameter_size="1B",
-            parameter_count=1_346_471_936, quantization="Q4_0",
-            template=templates.PROMPT_ONLY, license=DEEPSEEK_LICENSE, age_days=7,
+            "deepseek-coder:1.3b-base",
+            DEEPSEEK_CODER_1_3B,
+            776_070_560,
+            family="llama",
+            families=("llama",),
+            parameter_size="1B",
+            parameter_count=1_346_471_936,
+            quantization="Q4_0",
+            template=templates.PROMPT_ONLY,
+            license=DEEPSEEK_LICENSE,
+            age_days=7,
         ),
-    }  # fmt: skip
+    }
     return {name.lower(): spec for name, spec in library.items()}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from .faults import Fault
-from .gojson import GoDecodeError, EmptyBody, Struct, decode, marshal
+from .gojson import EmptyBody, GoDecodeError, Struct, decode, marshal
 from .gotime import rfc3339
 from .records import RecordedRequest
 from .state import DoubleState
@@ -191,7 +191,9 @@ class Exchange:
         if fault.kind == "error_line":
             return self.error(500, fault.error_message)
         if fault.kind in ("malformed_line", "truncate"):
-            broken = b"not JSON: " + body if fault.kind == "malformed_line" else body[: len(body) // 2]
+            broken = (
+                b"not JSON: " + body if fault.kind == "malformed_line" else body[: len(body) // 2]
+            )
             return web.Response(body=broken, headers={"Content-Type": content_type})
         response = web.StreamResponse(status=status, headers={"Content-Type": content_type})
         response.enable_chunked_encoding()

@@ -16,7 +16,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_HTML_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
 
 
 class GoMap(dict):
@@ -233,7 +239,9 @@ class _Scanner:
         for expected in word[1:]:
             c = self._next()
             if c != expected:
-                raise self._error(c, f"in literal {word.decode()} (expecting {_quote_char(expected)})")
+                raise self._error(
+                    c, f"in literal {word.decode()} (expecting {_quote_char(expected)})"
+                )
 
 
 # --- typed decoding ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from aiohttp import web
 from .exchange import Exchange, Respond
 from .generation import Outcome, pieces
 from .names import parse_name
-from .runners import DEFAULT_KEEP_ALIVE_S
+from .runners import DEFAULT_KEEP_ALIVE_S, Runner
 from .schemas import CHAT, GENERATE, RUNNER_OPTIONS, OptionError, effective_options
 from .state import Installed
 from .templates import family_for_text, render_fim, render_messages
@@ -75,7 +75,7 @@ async def generate(request: web.Request, ex: Exchange) -> web.StreamResponse:
     ex.streaming = req["stream"] is not False
     keep_alive = req["keep_alive"]
     if req["prompt"] == "" and keep_alive == 0:
-        ex.state.scheduler.unload(installed.name.key)
+        ex.state.scheduler.unload(installed.runner_key)
         return await ex.send_single(_generate_done(ex, req["model"], "unload"))
     if req["raw"] and (req["template"] or req["system"] or req["context"]):
         raise Respond(ex.error(400, "raw mode does not support template, system, or context"))
@@ -119,7 +119,7 @@ async def chat(request: web.Request, ex: Exchange) -> web.StreamResponse:
     keep_alive = req["keep_alive"]
     messages = [m for m in req["messages"] or [] if m is not None]
     if not messages and keep_alive == 0:
-        ex.state.scheduler.unload(installed.name.key)
+        ex.state.scheduler.unload(installed.runner_key)
         return await ex.send_single(_chat_done(ex, req["model"], "unload"))
     options = _options(ex, req, installed)
     spec = installed.spec
@@ -145,7 +145,13 @@ async def chat(request: web.Request, ex: Exchange) -> web.StreamResponse:
 
 
 def _generate_done(ex: Exchange, model: str, reason: str) -> dict[str, Any]:
-    return {"model": model, "created_at": ex.now(), "response": "", "done": True, "done_reason": reason}
+    return {
+        "model": model,
+        "created_at": ex.now(),
+        "response": "",
+        "done": True,
+        "done_reason": reason,
+    }
 
 
 def _chat_done(ex: Exchange, model: str, reason: str) -> dict[str, Any]:
@@ -171,18 +177,17 @@ async def _pause(seconds: float) -> None:
 
 
 async def run(ex: Exchange, job: Job) -> web.StreamResponse:
-    """Schedule the model, evaluate the prompt, stream the answer, and keep the books."""
-    await ex.begin()
-    state = ex.state
+    """Schedule the model, then answer: a load reply, a rendered prompt, or a generation.
+
+    Faults are for answers: a load-only request (a client's warm-up) never takes one."""
+    if not job.load_only:
+        await ex.begin()
     spec = job.installed.spec
-    options = job.options
-    num_ctx = max(1, min(options["num_ctx"], spec.arch.context_length))
-    runner_options = tuple(
-        num_ctx if k == "num_ctx" else options[k] for k in RUNNER_OPTIONS
-    )
+    num_ctx = max(1, min(job.options["num_ctx"], spec.arch.context_length))
+    runner_options = tuple(num_ctx if k == "num_ctx" else job.options[k] for k in RUNNER_OPTIONS)
     start = time.monotonic_ns()
-    slot_cm = state.scheduler.slot(
-        job.installed.name.key,
+    slot_cm = ex.state.scheduler.slot(
+        job.installed.runner_key,
         job.installed.name.short,
         spec,
         runner_options,
@@ -193,66 +198,87 @@ async def run(ex: Exchange, job: Job) -> web.StreamResponse:
     )
     async with slot_cm as slot:
         ex.update(loaded=slot.loaded, reloaded=slot.reloaded)
-        load_ns = max(1, time.monotonic_ns() - start)
+        timing = Timing(start=start, load_ns=max(1, time.monotonic_ns() - start))
         if job.load_only:
             done = _chat_done if job.chat else _generate_done
             return await ex.send_single(done(ex, job.model, "load"))
         rendered = job.render()
-        context_prefix = state.vocab.text(job.context) if job.context else ""
-        prompt = context_prefix + rendered
+        prompt = (ex.state.vocab.text(job.context) if job.context else "") + rendered
         ex.update(rendered_prompt=prompt)
         if job.debug_render_only:
-            reply = _chunk(ex, job, "") | {
-                "_debug_info": {"rendered_template": prompt, "image_count": 0}
-            }
-            return await ex.send_single(reply)
+            debug = {"_debug_info": {"rendered_template": prompt, "image_count": 0}}
+            return await ex.send_single(_chunk(ex, job, "") | debug)
+        tokens = await _evaluate(ex, slot.runner, prompt, num_ctx, job.options, timing)
+        return await _generate_answer(ex, job, slot.runner, tokens, rendered, timing)
 
-        tokens = truncate(tokenize(prompt), num_ctx, options["num_keep"])
-        runner = slot.runner
-        evaluated = prompt_eval_count(runner.cache, tokens)
-        ex.update(
-            phase="evaluating",
-            prompt_tokens=len(tokens),
-            truncated=len(tokens) < len(tokenize(prompt)),
-            prompt_eval_count=evaluated,
-        )
-        eval_start = time.monotonic_ns()
-        runner.cache = list(tokens)
-        await _pause(state.latency.prompt_token_s * evaluated)
-        prompt_ns = max(1, time.monotonic_ns() - eval_start)
 
-        text = state.answer(job.body, job.model)
-        outcome = Outcome()
-        ex.update(phase="streaming")
-        sent: list[str] = []
-        gen_start = time.monotonic_ns()
-        for piece in pieces(text, options["stop"], options["num_predict"], outcome):
-            await _pause(state.latency.first_token_s if not sent else state.latency.per_token_s)
-            sent.append(piece)
-            runner.cache = tokens + list(outcome.tokens or [])
-            if ex.streaming:
-                await ex.send_line(_chunk(ex, job, piece), piece)
+@dataclass
+class Timing:
+    start: int
+    load_ns: int
+    evaluated: int = 0
+    prompt_ns: int = 0
+
+
+async def _evaluate(
+    ex: Exchange, runner: Runner, prompt: str, num_ctx: int, options: dict, timing: Timing
+) -> list[str]:
+    """Truncate to the context, count what the prompt cache does not cover, take its time."""
+    all_tokens = tokenize(prompt)
+    tokens = truncate(all_tokens, num_ctx, options["num_keep"])
+    timing.evaluated = prompt_eval_count(runner.cache, tokens)
+    ex.update(
+        phase="evaluating",
+        prompt_tokens=len(tokens),
+        truncated=len(tokens) < len(all_tokens),
+        prompt_eval_count=timing.evaluated,
+    )
+    eval_start = time.monotonic_ns()
+    runner.cache = list(tokens)
+    await _pause(ex.state.latency.prompt_token_s * timing.evaluated)
+    timing.prompt_ns = max(1, time.monotonic_ns() - eval_start)
+    return tokens
+
+
+async def _generate_answer(
+    ex: Exchange, job: Job, runner: Runner, tokens: list[str], rendered: str, timing: Timing
+) -> web.StreamResponse:
+    """Stream the scripted answer piece by piece (or collect it), then the ``done`` object."""
+    latency = ex.state.latency
+    options = job.options
+    outcome = Outcome()
+    ex.update(phase="streaming")
+    sent: list[str] = []
+    gen_start = time.monotonic_ns()
+    text = ex.state.answer(job.body, job.model)
+    for piece in pieces(text, options["stop"], options["num_predict"], outcome):
+        await _pause(latency.first_token_s if not sent else latency.per_token_s)
+        sent.append(piece)
         runner.cache = tokens + list(outcome.tokens or [])
-        eval_ns = max(1, time.monotonic_ns() - gen_start)
-        full = "".join(sent)
-        ex.update(eval_count=outcome.eval_count)
-        if not ex.streaming:
-            ex.update(response_text=full)
+        if ex.streaming:
+            await ex.send_line(_chunk(ex, job, piece), piece)
+    runner.cache = tokens + list(outcome.tokens or [])
+    eval_ns = max(1, time.monotonic_ns() - gen_start)
+    full = "".join(sent)
+    ex.update(eval_count=outcome.eval_count)
+    if not ex.streaming:
+        ex.update(response_text=full)
 
-        final = _chunk(ex, job, full if not ex.streaming else "")
-        final["done"] = True
-        final["done_reason"] = outcome.done_reason
-        if not job.chat and not job.raw:
-            final["context"] = (job.context or []) + state.vocab.ids(tokenize(rendered + full))
-        final |= _metrics(
-            total_duration=max(1, time.monotonic_ns() - start),
-            load_duration=load_ns,
-            prompt_eval_count=evaluated,
-            prompt_eval_duration=prompt_ns,
-            eval_count=outcome.eval_count,
-            eval_duration=eval_ns,
-        )
-        if not ex.streaming:
-            return await ex.send_single(final)
-        await ex.send_line(final, final=True)
-        return ex.response
+    final = _chunk(ex, job, "" if ex.streaming else full)
+    final["done"] = True
+    final["done_reason"] = outcome.done_reason
+    if not job.chat and not job.raw:
+        final["context"] = (job.context or []) + ex.state.vocab.ids(tokenize(rendered + full))
+    final |= _metrics(
+        total_duration=max(1, time.monotonic_ns() - timing.start),
+        load_duration=timing.load_ns,
+        prompt_eval_count=timing.evaluated,
+        prompt_eval_duration=timing.prompt_ns,
+        eval_count=outcome.eval_count,
+        eval_duration=eval_ns,
+    )
+    if not ex.streaming:
+        return await ex.send_single(final)
+    await ex.send_line(final, final=True)
+    assert ex.response is not None
+    return ex.response

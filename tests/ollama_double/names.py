@@ -78,6 +78,11 @@ def parse_name(text: str) -> ModelName | None:
     name = ModelName(host, namespace, model, tag)
     ok = all(
         _valid_part(kind, value)
-        for kind, value in (("host", host), ("namespace", namespace), ("model", model), ("tag", tag))
+        for kind, value in (
+            ("host", host),
+            ("namespace", namespace),
+            ("model", model),
+            ("tag", tag),
+        )
     )
     return name if ok else None

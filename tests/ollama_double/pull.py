@@ -46,7 +46,10 @@ async def pull(request: web.Request, ex: Exchange) -> web.StreamResponse:
             await ex.send_line(obj, final=final)
 
     await emit({"status": "pulling manifest"})
-    default_registry = (name.host.lower(), name.namespace.lower()) == (DEFAULT_HOST, DEFAULT_NAMESPACE)
+    default_registry = (name.host.lower(), name.namespace.lower()) == (
+        DEFAULT_HOST,
+        DEFAULT_NAMESPACE,
+    )
     spec = library_spec(name.short) if default_registry else None
     if spec is None:
         ex.update(error=NOT_FOUND)
@@ -63,7 +66,9 @@ async def pull(request: web.Request, ex: Exchange) -> web.StreamResponse:
         await emit(status | {"total": layer.size}, tick=True)
         steps = BIG_LAYER_STEPS if layer.size >= BIG_LAYER else 1
         for i in range(1, steps + 1):
-            await emit(status | {"total": layer.size, "completed": layer.size * i // steps}, tick=True)
+            await emit(
+                status | {"total": layer.size, "completed": layer.size * i // steps}, tick=True
+            )
     await emit({"status": "verifying sha256 digest"})
     await emit({"status": "writing manifest"})
     state.install(sent)

@@ -110,7 +110,9 @@ class RecordBook:
         )
 
     def wait_for(
-        self, predicate: Callable[[RecordedRequest], bool], timeout: float
+        self,
+        predicate: Callable[[RecordedRequest], bool],
+        timeout: float,
     ) -> RecordedRequest:
         deadline = time.monotonic() + timeout
         with self._cond:
@@ -122,7 +124,9 @@ class RecordBook:
         return found
 
     async def wait_for_async(
-        self, predicate: Callable[[RecordedRequest], bool], timeout: float
+        self,
+        predicate: Callable[[RecordedRequest], bool],
+        timeout: float,  # noqa: ASYNC109 - the same signature as wait_for()
     ) -> RecordedRequest:
         event = asyncio.Event()
         waiter = (asyncio.get_running_loop(), event)

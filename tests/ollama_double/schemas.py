@@ -98,12 +98,14 @@ DELETE = Struct("DeleteRequest", {"model": STRING, "name": STRING})
 COPY = Struct("CopyRequest", {"source": STRING, "destination": STRING})
 
 # Options.FromMap (HEAD): key -> the Go kind it must decode to. Unknown keys are ignored.
-_INT_OPTIONS = (
-    "num_ctx num_batch num_gpu main_gpu num_thread num_keep seed num_predict top_k repeat_last_n"
-).split()
-_FLOAT_OPTIONS = (
-    "top_p min_p typical_p temperature repeat_penalty presence_penalty frequency_penalty"
-).split()
+_INT_OPTIONS = frozenset(
+    {"num_ctx", "num_batch", "num_gpu", "main_gpu", "num_thread", "num_keep", "seed"}
+    | {"num_predict", "top_k", "repeat_last_n"}
+)
+_FLOAT_OPTIONS = frozenset(
+    {"top_p", "min_p", "typical_p", "temperature", "repeat_penalty"}
+    | {"presence_penalty", "frequency_penalty"}
+)
 
 RUNNER_OPTIONS = ("num_ctx", "num_batch", "num_gpu", "main_gpu", "num_thread", "use_mmap")
 """Options fixed when a runner loads: changing any of them reloads the model."""

@@ -228,17 +228,20 @@ class OllamaDouble:
         self._state.book.reset()
 
     def wait_for(
-        self, predicate: Callable[[RecordedRequest], bool], timeout: float = 5.0
+        self,
+        predicate: Callable[[RecordedRequest], bool],
+        timeout: float = 5.0,
     ) -> RecordedRequest:
         """Block until a record satisfies ``predicate``; raises TimeoutError listing records."""
         return self._state.book.wait_for(predicate, timeout)
 
     async def wait_for_async(
-        self, predicate: Callable[[RecordedRequest], bool], timeout: float = 5.0
+        self,
+        predicate: Callable[[RecordedRequest], bool],
+        timeout: float = 5.0,  # noqa: ASYNC109 - the same signature as wait_for()
     ) -> RecordedRequest:
         return await self._state.book.wait_for_async(predicate, timeout)
 
     def __repr__(self) -> str:
         where = self.url if self._port is not None else "not started"
         return f"<OllamaDouble {where} installed={self.installed}>"
-

@@ -44,6 +44,11 @@ class Installed:
     spec: ModelSpec
     modified_at_ns: int
 
+    @property
+    def runner_key(self) -> str:
+        """Ollama schedules runners per model file, so tags sharing a blob share a runner."""
+        return self.spec.layers[0].digest
+
 
 @dataclass
 class Script:
@@ -106,9 +111,10 @@ class DoubleState:
 
     def uninstall(self, name: ModelName) -> bool:
         with self.lock:
-            removed = self.installed.pop(name.key, None) is not None
-        self.scheduler.unload(name.key)
-        return removed
+            removed = self.installed.pop(name.key, None)
+        if removed is not None:
+            self.scheduler.unload(removed.runner_key)
+        return removed is not None
 
     def find(self, name: ModelName | None) -> Installed | None:
         if name is None:

@@ -40,9 +40,7 @@ class Vocabulary:
 
     def text(self, ids: list[int]) -> str:
         with self._lock:
-            return "".join(
-                self._tokens[i - 3] for i in ids if 3 <= i < len(self._tokens) + 3
-            )
+            return "".join(self._tokens[i - 3] for i in ids if 3 <= i < len(self._tokens) + 3)
 
 
 def common_prefix(a: list[str], b: list[str]) -> int:

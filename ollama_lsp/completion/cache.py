@@ -1,0 +1,114 @@
+"""Completions cached by document context, and typing-through of a shown suggestion.
+
+The cache key is a hash of everything that decides the model's answer: model, template
+family, sampling options, and the exact prompt text sent (windows included), so any change
+to the context is a miss and nothing stale is served. Entries expire after ``ttl_seconds``
+and at most ``max_entries`` are kept (least recently used first out); each suggestion is
+capped at ``MAX_SUGGESTION_CHARS``, so the cache's memory is bounded by
+``max_entries × MAX_SUGGESTION_CHARS`` plus small keys.
+
+Typing-through: while a suggestion is shown, the user often types its first characters.
+The new prefix window is then the old one plus what was typed (the window start is
+anchored, see ``context``), so if the suggestion starts with the typed text, the rest is
+served with no model call. Only the last few suggestions of the last few documents are
+remembered for this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+
+from .templates import Prompt
+
+MAX_SUGGESTION_CHARS = 4000
+SHOWN_PER_DOCUMENT = 4
+SHOWN_DOCUMENTS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    prefix: str
+    suffix: str
+    text: str
+
+
+class CompletionCache:
+    def __init__(
+        self,
+        *,
+        max_entries: int,
+        ttl_seconds: float,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self._entries: TTLCache[str, str] = TTLCache(
+            maxsize=max(1, max_entries), ttl=max(ttl_seconds, 1e-3), timer=timer
+        )
+        self._shown: OrderedDict[str, deque[_Shown]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+        self.typed = 0
+        self.accepted_count = 0
+
+    @staticmethod
+    def key(model: str, family: str, options: Mapping[str, object], prompt: Prompt) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (model, family, repr(sorted(options.items())), str(prompt.raw)):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(prompt.prompt.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+        digest.update((prompt.suffix or "").encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
+
+    @property
+    def entries(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> str | None:
+        value = self._entries.get(key)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def put(self, key: str, suggestion: str) -> None:
+        if self.max_entries > 0:
+            self._entries[key] = suggestion[:MAX_SUGGESTION_CHARS]
+
+    def remember(self, uri: str, prefix: str, suffix: str, suggestion: str) -> None:
+        """Note that ``suggestion`` was produced for this spot, for typing-through."""
+        shown = self._shown.get(uri)
+        if shown is None:
+            shown = self._shown[uri] = deque(maxlen=SHOWN_PER_DOCUMENT)
+            while len(self._shown) > SHOWN_DOCUMENTS:
+                self._shown.popitem(last=False)
+        self._shown.move_to_end(uri)
+        shown.append(_Shown(prefix, suffix, suggestion[:MAX_SUGGESTION_CHARS]))
+
+    def typed_through(self, uri: str, prefix: str, suffix: str) -> str | None:
+        """The rest of a remembered suggestion whose start the user has just typed."""
+        for shown in reversed(self._shown.get(uri, ())):
+            if len(prefix) <= len(shown.prefix) or shown.suffix != suffix:
+                continue
+            if not prefix.startswith(shown.prefix):
+                continue
+            typed = prefix[len(shown.prefix) :]
+            if len(typed) < len(shown.text) and shown.text.startswith(typed):
+                self.typed += 1
+                return shown.text[len(typed) :]
+        return None
+
+    def accepted(self, uri: str) -> None:
+        """The user took a suggestion here; what was remembered for the spot is used up."""
+        self.accepted_count += 1
+
+    def forget(self, uri: str) -> None:
+        self._shown.pop(uri, None)

@@ -1,0 +1,128 @@
+"""Cursor → prefix/suffix windows within a budget, cut at line boundaries.
+
+Two costs shape this module:
+
+* **Our cost.** Work is O(window), never O(document): only bounded slices are scanned with
+  C-speed ``str.rfind``/``find``/``count``, so a 2 MB file costs what a small one does.
+* **Ollama's cost.** Ollama reuses the longest start of the previous prompt it evaluated and
+  only evaluates the rest. A window whose start slid with every keystroke would make it
+  re-evaluate the whole prompt each time. So the start is *anchored*: the earliest allowed start
+  (by character budget and by ``prefix_lines``) is rounded up to a multiple of ``anchor_chars``
+  and then to the next line start. It only moves when the cursor has travelled a whole
+  anchor (a quarter of the budget by default), and the window stays between ¾ and all of the
+  budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ContextBudget:
+    max_prefix_chars: int
+    max_suffix_chars: int
+    prefix_lines: int
+    suffix_lines: int
+    #: The prefix start moves in steps of this many characters (0: a quarter of the budget).
+    anchor_chars: int = 0
+
+    @property
+    def anchor(self) -> int:
+        return self.anchor_chars or max(64, self.max_prefix_chars // 4)
+
+
+def budget_for(
+    context_tokens: int,
+    max_tokens: int,
+    prefix_lines: int,
+    suffix_lines: int,
+    *,
+    chars_per_token: float = 3.0,
+    reserve_tokens: int = 64,
+) -> ContextBudget:
+    """Character budgets for a model's context window minus the tokens it will generate.
+
+    Code averages 3–4 characters per token; 3 errs on the short side so the prompt is not
+    truncated from the front by Ollama (which it would do silently). A quarter of the
+    budget goes to the suffix, the rest to the prefix.
+    """
+    tokens = max(128, context_tokens - max_tokens - reserve_tokens)
+    chars = int(tokens * chars_per_token)
+    suffix = chars // 4
+    return ContextBudget(chars - suffix, suffix, prefix_lines, suffix_lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Windows:
+    prefix: str
+    suffix: str
+    #: Offset in the document where ``prefix`` starts.
+    prefix_start: int
+    line_before_cursor: str
+    line_after_cursor: str
+    prefix_truncated: bool
+    suffix_truncated: bool
+
+
+def build_windows(text: str, offset: int, *, budget: ContextBudget) -> Windows:
+    """The prompt windows around ``offset`` (a code-point offset into ``text``)."""
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    if line_end < 0:
+        line_end = len(text)
+    line_after = text[offset:line_end].removesuffix("\r")
+
+    start = _prefix_start(text, offset, budget)
+    suffix_end = _suffix_end(text, offset, line_end, budget)
+    return Windows(
+        prefix=text[start:offset],
+        suffix=text[offset:suffix_end],
+        prefix_start=start,
+        line_before_cursor=text[line_start:offset],
+        line_after_cursor=line_after,
+        prefix_truncated=start > 0,
+        suffix_truncated=suffix_end < len(text),
+    )
+
+
+def _prefix_start(text: str, offset: int, budget: ContextBudget) -> int:
+    earliest = max(0, offset - budget.max_prefix_chars)
+    by_lines = _nth_line_start_before(text, offset, budget.prefix_lines, earliest)
+    earliest = max(earliest, by_lines)
+    if earliest == 0:
+        return 0
+    anchor = budget.anchor
+    start = min(offset, -(-earliest // anchor) * anchor)
+    if start == 0 or text[start - 1] == "\n":
+        return start
+    newline = text.find("\n", start, offset)
+    return newline + 1 if newline >= 0 else start  # one very long line: cut inside it
+
+
+def _nth_line_start_before(text: str, offset: int, lines: int, floor: int) -> int:
+    """Start of the line ``lines`` lines above the cursor line (not scanning below ``floor``)."""
+    pos = offset
+    for _ in range(lines + 1):
+        found = text.rfind("\n", floor, pos)
+        if found < 0:
+            return floor
+        pos = found
+    return pos + 1
+
+
+def _suffix_end(text: str, offset: int, line_end: int, budget: ContextBudget) -> int:
+    """End of the suffix window: whole lines after the cursor line, within both budgets."""
+    limit = min(len(text), offset + budget.max_suffix_chars)
+    if line_end >= limit:
+        return limit  # the cursor line alone fills the budget: cut inside it
+    end = line_end
+    for _ in range(budget.suffix_lines):
+        nxt = text.find("\n", end + 1)
+        if nxt < 0:
+            return len(text) if len(text) <= limit else end + 1
+        if nxt >= limit:
+            break
+        end = nxt
+    return end + 1  # keep the last whole line's line break

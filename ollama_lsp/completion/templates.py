@@ -1,0 +1,127 @@
+"""Fill-in-the-middle prompt formats per model family, and how we choose one.
+
+Three ways to ask Ollama, chosen per model:
+
+* **raw** (known FIM families: CodeLlama, StarCoder2, DeepSeek-Coder, Qwen2.5-Coder,
+  CodeGemma) — we write the exact FIM tokens and send ``raw: true`` without ``suffix``.
+  The prompt is byte-for-byte ours, so its start is stable between keystrokes (Ollama's
+  prompt-prefix reuse needs that), a file header can be added where the family has a token
+  for it, and two Ollama pitfalls disappear: an empty ``prompt`` means "just load the model"
+  and an empty ``suffix`` silently disables FIM. For CodeLlama the bytes equal what Ollama's
+  own template would render (``<PRE> {prefix} <SUF>{suffix} <MID>``).
+* **suffix** (an unknown family whose Ollama template supports ``insert``) — send
+  ``prompt``/``suffix`` and let Ollama's template place the tokens we do not know. Never an
+  empty prompt or suffix: a lone ``"\\n"`` stands in.
+* **prefix** (no FIM: TinyLlama chat, CodeLlama instruct/python/34B/70B) — ``raw`` with the
+  prefix only: plain continuation of the text before the cursor, no chat template around it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["raw", "suffix", "prefix"]
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Exactly what goes into Ollama's generate fields."""
+
+    prompt: str
+    suffix: str | None
+    raw: bool
+    stop: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FimTemplate:
+    family: str
+    mode: Mode
+    #: ``str.format`` pattern with ``{prefix}`` and ``{suffix}`` (raw mode only).
+    pattern: str = "{prefix}"
+    #: Put before the pattern when the file path is known, with ``{path}``.
+    header: str = ""
+    stop: tuple[str, ...] = ()
+
+    def build(
+        self, prefix: str, suffix: str, *, path: str | None = None, language: str | None = None
+    ) -> Prompt:
+        if self.mode == "suffix":
+            return Prompt(prefix or "\n", suffix or "\n", raw=False, stop=self.stop)
+        if self.mode == "prefix":
+            return Prompt(prefix, None, raw=True, stop=self.stop)
+        head = self.header.format(path=path) if self.header and path else ""
+        body = self.pattern.format(prefix=prefix, suffix=suffix)
+        return Prompt(head + body, None, raw=True, stop=self.stop)
+
+
+CODELLAMA = FimTemplate(
+    "codellama", "raw", "<PRE> {prefix} <SUF>{suffix} <MID>",
+    stop=("<EOT>", "<PRE>", "<SUF>", "<MID>", "</s>"),
+)  # fmt: skip
+STARCODER2 = FimTemplate(
+    "starcoder2", "raw", "<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>",
+    header="<file_sep>{path}\n",
+    stop=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<|endoftext|>"),
+)  # fmt: skip
+DEEPSEEK = FimTemplate(
+    "deepseek-coder", "raw", "<｜fim▁begin｜>{prefix}<｜fim▁hole｜>{suffix}<｜fim▁end｜>",
+    stop=("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<｜end▁of▁sentence｜>", "<|EOT|>"),
+)  # fmt: skip
+QWEN = FimTemplate(
+    "qwen2.5-coder", "raw", "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
+    header="<|file_sep|>{path}\n",
+    stop=("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
+          "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>"),
+)  # fmt: skip
+CODEGEMMA = FimTemplate(
+    "codegemma", "raw", "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
+    stop=("<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+          "<end_of_turn>", "<eos>"),
+)  # fmt: skip
+SUFFIX = FimTemplate("ollama-insert", "suffix", stop=())
+PREFIX_ONLY = FimTemplate("prefix", "prefix", stop=("</s>", "<|endoftext|>", "<|user|>"))
+
+#: Every token any family uses to mark FIM structure or the end of text: never user-visible.
+SPECIAL_TOKENS: tuple[str, ...] = tuple(
+    dict.fromkeys(t for tpl in (CODELLAMA, STARCODER2, DEEPSEEK, QWEN, CODEGEMMA,
+                                PREFIX_ONLY) for t in tpl.stop)
+)  # fmt: skip
+
+_INSTRUCT = re.compile(r"instruct|chat|python|\b(34|70)b")
+
+
+def select_template(
+    model_name: str,
+    *,
+    template_text: str | None = None,
+    capabilities: Sequence[str] | None = None,
+) -> FimTemplate:
+    """The template for ``model_name``, from its name first and Ollama's template second."""
+    base = model_name.lower().rsplit("/", 1)[-1]
+    family, _, tag = base.partition(":")
+    tag = tag or "latest"
+    text = template_text or ""
+    if family == "codellama":
+        code_tag = tag == "code" or "-code" in tag or tag.startswith("code")
+        return CODELLAMA if code_tag and not _INSTRUCT.search(tag) else PREFIX_ONLY
+    if family.startswith("qwen2.5-coder") or family.startswith("qwen3-coder"):
+        return QWEN
+    if family.startswith("codegemma"):
+        return PREFIX_ONLY if "instruct" in tag else CODEGEMMA
+    if family.startswith("starcoder"):
+        return PREFIX_ONLY if "instruct" in tag else STARCODER2
+    if family.startswith("deepseek-coder"):
+        return PREFIX_ONLY if "instruct" in tag else DEEPSEEK
+    if "<PRE>" in text and "<MID>" in text:
+        return CODELLAMA
+    if "<fim_prefix>" in text:
+        return STARCODER2
+    if "<|fim_prefix|>" in text:
+        return QWEN
+    if "insert" in (capabilities or ()) or ".Suffix" in text:
+        return SUFFIX
+    return PREFIX_ONLY

@@ -1,0 +1,201 @@
+"""Model management from the editor: the ollama.* commands end to end against the double."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
+
+URI = "file:///work/project/calc.py"
+DOC = "def add(a, b):\n    \n"
+
+
+async def run(client, command: str, *arguments: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=list(arguments))
+    )
+
+
+def progress_of(client) -> list[list[Any]]:
+    return [list(reports) for reports in client.progress_reports.values()]
+
+
+async def test_commands_are_advertised(start_lsp: StartLsp) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    provider = client.initialize_result.capabilities.execute_command_provider
+    assert provider is not None
+    assert set(provider.commands) >= {
+        "ollama.listModels", "ollama.pullModel", "ollama.selectModel", "ollama.deleteModel",
+        "ollama.showModel", "ollama.status", "ollama.chat", "ollama.accepted",
+    }  # fmt: skip
+
+
+async def test_list_models_marks_active_installed_and_presets(start_lsp: StartLsp) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    rows = {row["name"]: row for row in await run(client, "ollama.listModels")}
+    code = rows["codellama:7b-code"]
+    assert code["installed"] and code["active"] and not code["activeChat"]
+    assert code["quantization"] == "Q4_0" and code["parameterSize"] == "7B"
+    assert code["size"] > 3e9 and code["fitsInMemory"] is True
+    assert rows["tinyllama:1.1b-chat-v1-q4_0"]["activeChat"]
+    assert rows["codellama:7b-code-q8_0"]["installed"] is False  # a preset not yet pulled
+    assert set(code) >= {
+        "name", "size", "parameterSize", "quantization", "family", "modifiedAt",
+        "installed", "active", "loaded", "fitsInMemory",
+    }  # fmt: skip
+
+
+async def test_select_model_changes_the_completion_model(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    result = await run(client, "ollama.selectModel", "qwen2.5-coder:1.5b-base")
+    assert result["model"] == "qwen2.5-coder:1.5b-base"
+    assert result["unloaded"] == "codellama:7b-code"
+    loads = [r for r in ollama_double.requests_to("/api/generate") if r.body.get("keep_alive") == 0]
+    assert [r.body["model"] for r in loads] == ["codellama:7b-code"]
+    open_document(client, URI, DOC)
+    ollama_double.script("return a + b")
+    await inline(client, URI, 1, 4)
+    assert generate_calls(ollama_double)[-1].body["model"] == "qwen2.5-coder:1.5b-base"
+    rows = {row["name"]: row for row in await run(client, "ollama.listModels")}
+    assert rows["qwen2.5-coder:1.5b-base"]["active"] and rows["qwen2.5-coder:1.5b-base"]["loaded"]
+
+
+async def test_pull_reports_progress_and_lists_the_model(start_lsp: StartLsp, ollama_double) -> None:
+    ollama_double.latency.pull_tick_s = 0.005
+    client = await start_lsp(inline_client_capabilities())
+    result = await run(client, "ollama.pullModel", "codellama:7b-code-q8_0")
+    assert result == {"name": "codellama:7b-code-q8_0", "status": "success"}
+    (reports,) = [r for r in progress_of(client) if "Pulling" in getattr(r[0], "title", "")]
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    percentages = [r.percentage for r in reports[1:-1] if r.percentage is not None]
+    assert len(set(percentages)) >= 3 and percentages == sorted(percentages)
+    assert any("GB" in (r.message or "") for r in reports[1:-1])
+    names = {row["name"]: row for row in await run(client, "ollama.listModels")}
+    assert names["codellama:7b-code-q8_0"]["installed"] is True
+
+
+async def test_pull_of_unknown_model_names_it(start_lsp: StartLsp) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    with pytest.raises(JsonRpcException) as err:
+        await run(client, "ollama.pullModel", "no-such-model:7b")
+    assert "no-such-model:7b" in str(err.value)
+    assert "file does not exist" in str(err.value)
+
+
+async def test_cancelling_a_pull_closes_the_stream(start_lsp: StartLsp, ollama_double) -> None:
+    ollama_double.latency.pull_tick_s = 0.05
+    client = await start_lsp(inline_client_capabilities())
+    pull = asyncio.create_task(run(client, "ollama.pullModel", "codellama:13b-code"))
+    await ollama_double.wait_for_async(lambda r: r.path == "/api/pull" and r.chunks_sent >= 3)
+    (token,) = client.progress_reports.keys()
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
+    await ollama_double.wait_for_async(lambda r: r.path == "/api/pull" and r.disconnected, 1.0)
+    assert await asyncio.wait_for(pull, 5) == {"name": "codellama:13b-code", "status": "cancelled"}
+    rows = {row["name"]: row for row in await run(client, "ollama.listModels")}
+    assert rows["codellama:13b-code"]["installed"] is False
+
+
+async def test_model_larger_than_free_ram_warns_with_an_alternative(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    ollama_double.install("codellama:70b-code")
+    client = await start_lsp(inline_client_capabilities())
+    result = await run(client, "ollama.selectModel", "codellama:70b-code")
+    warning = result["warning"]
+    assert warning.startswith("codellama:70b-code needs about ")
+    assert "is free" in warning and "codellama:" in warning.split("free")[1]
+    assert any(warning == m.message for m in client.messages)
+
+
+async def test_status_has_every_field(start_lsp: StartLsp, ollama_double) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    await run(client, "ollama.selectModel", "codellama:7b-code")
+    status = await run(client, "ollama.status")
+    assert status["host"] == ollama_double.url
+    assert status["reachable"] is True and status["version"] == "0.12.0"
+    assert status["model"] == "codellama:7b-code"
+    assert status["chatModel"] == "tinyllama:1.1b-chat-v1-q4_0"
+    assert [m["name"] for m in status["loaded"]] == ["codellama:7b-code"]
+    assert set(status["memory"]) == {"rss", "available", "total"}
+    assert 0 < status["memory"]["rss"] < 200e6
+    assert set(status["cache"]) >= {"hits", "misses", "entries"}
+    assert set(status["completions"]) >= {"count", "p50Ms"}
+
+
+async def test_chat_streams_with_progress(start_lsp: StartLsp, ollama_double) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    ollama_double.script("Use a dict comprehension.")
+    result = await run(
+        client, "ollama.chat", {"messages": [{"role": "user", "content": "How do I invert a dict?"}]}
+    )
+    assert result["message"] == {"role": "assistant", "content": "Use a dict comprehension."}
+    assert result["model"] == "tinyllama:1.1b-chat-v1-q4_0"
+    (reports,) = [r for r in progress_of(client) if "Chatting" in getattr(r[0], "title", "")]
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    (call,) = ollama_double.requests_to("/api/chat")
+    assert call.body["stream"] is True
+
+
+async def test_show_and_delete(start_lsp: StartLsp) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    shown = await run(client, "ollama.showModel", "codellama:7b-code")
+    assert shown["contextLength"] == 16384 and shown["supportsInsert"] is True
+    assert "insert" in shown["capabilities"] and "<PRE>" in shown["template"]
+    assert await run(client, "ollama.deleteModel", "qwen2.5-coder:1.5b-base") == {
+        "name": "qwen2.5-coder:1.5b-base",
+        "status": "deleted",
+    }
+    rows = {row["name"] for row in await run(client, "ollama.listModels")}
+    assert "qwen2.5-coder:1.5b-base" not in rows
+
+
+@pytest.mark.parametrize(
+    ("command", "arguments", "expected"),
+    [
+        ("ollama.pullModel", [], "takes one argument: the model name"),
+        ("ollama.pullModel", [42], "got 42"),
+        ("ollama.selectModel", ["a", "b", "c"], "got 3 argument(s)"),
+        ("ollama.selectModel", ["codellama:7b-code", "editor"], "got role 'editor'"),
+        ("ollama.deleteModel", [None], "got None"),
+        ("ollama.showModel", [["x"]], "got ['x']"),
+        ("ollama.status", ["extra"], "takes no arguments"),
+        ("ollama.chat", [{"messages": "hi"}], "ollama.chat takes one argument"),
+    ],
+)
+async def test_bad_arguments_are_invalid_params(
+    start_lsp: StartLsp, command: str, arguments: list[Any], expected: str
+) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    with pytest.raises(JsonRpcException) as err:
+        await run(client, command, *arguments)
+    assert err.value.code == -32602
+    assert expected in str(err.value)
+    assert (await run(client, "ollama.status"))["reachable"] is True  # still serving
+
+
+async def test_failed_select_keeps_the_previous_model(start_lsp: StartLsp) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    with pytest.raises(JsonRpcException) as err:
+        await run(client, "ollama.selectModel", "mistery:7b")
+    assert "'mistery:7b' is not installed" in str(err.value)
+    assert (await run(client, "ollama.status"))["model"] == "codellama:7b-code"
+
+
+async def test_ollama_down_errors_name_the_host(start_lsp: StartLsp, closed_port_host) -> None:
+    client = await start_lsp(
+        inline_client_capabilities(), initialization_options={"host": closed_port_host}
+    )
+    for command, args in (("ollama.listModels", []), ("ollama.selectModel", ["codellama:7b-code"])):
+        with pytest.raises(JsonRpcException) as err:
+            await run(client, command, *args)
+        assert f"http://{closed_port_host}" in str(err.value)
+    status = await run(client, "ollama.status")
+    assert status["reachable"] is False and status["loaded"] == []
