@@ -113,7 +113,9 @@ class Typist:
     async def type_file(self, uri: str, text: str, language: str, budget: int) -> None:
         self.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
-                text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text="")
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language, version=1, text=""
+                )
             )
         )
         doc, version, pos = "", 1, 0
@@ -162,7 +164,9 @@ class Typist:
 
     def _ask(self, uri: str, doc: str) -> None:
         if self.pending and not self.pending[1].done():
-            self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=self.pending[0]))
+            self.client.protocol.notify(
+                types.CANCEL_REQUEST, types.CancelParams(id=self.pending[0])
+            )
         self.msg_id += 1
         msg_id = f"r{self.msg_id}"
         line = doc.count("\n")
@@ -266,7 +270,9 @@ async def probe(double: OllamaDouble, big: bool) -> tuple[list[float], list[floa
     uri = "file:///bench/probe.py"
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+            text_document=types.TextDocumentItem(
+                uri=uri, language_id="python", version=1, text=text
+            )
         )
     )
     base_line = filler.count("\n")
@@ -357,11 +363,15 @@ async def main_async(args: argparse.Namespace) -> None:
         small_added, small_hits = await probe(double, big=False)
         big_added, big_hits = await probe(double, big=True)
     print("\nlatency the server adds on top of the double (explicit requests, cache misses):")
-    print(f"  small document: p50 {pct(small_added, .5):.2f} ms, p95 {pct(small_added, .95):.2f} ms")
-    print(f"  2 MB document:  p50 {pct(big_added, .5):.2f} ms, p95 {pct(big_added, .95):.2f} ms")
+    print(
+        f"  small document: p50 {pct(small_added, 0.5):.2f} ms, p95 {pct(small_added, 0.95):.2f} ms"
+    )
+    print(f"  2 MB document:  p50 {pct(big_added, 0.5):.2f} ms, p95 {pct(big_added, 0.95):.2f} ms")
     print("cache-hit latency, end to end:")
-    print(f"  small document: p50 {pct(small_hits, .5):.2f} ms, p95 {pct(small_hits, .95):.2f} ms")
-    print(f"  2 MB document:  p50 {pct(big_hits, .5):.2f} ms, p95 {pct(big_hits, .95):.2f} ms")
+    print(
+        f"  small document: p50 {pct(small_hits, 0.5):.2f} ms, p95 {pct(small_hits, 0.95):.2f} ms"
+    )
+    print(f"  2 MB document:  p50 {pct(big_hits, 0.5):.2f} ms, p95 {pct(big_hits, 0.95):.2f} ms")
 
 
 def main() -> None:

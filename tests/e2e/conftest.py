@@ -56,8 +56,9 @@ async def start_lsp(ollama_double) -> AsyncIterator[StartLsp]:
 
     yield start
     for client in clients:
-        await client.shutdown_session()
-        await client.stop()
+        if not client.stopped:  # a test may have shut its session down itself
+            await client.shutdown_session()
+            await client.stop()
 
 
 def generate_calls(double) -> list:

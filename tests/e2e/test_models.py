@@ -67,8 +67,9 @@ async def test_select_model_changes_the_completion_model(
     assert rows["qwen2.5-coder:1.5b-base"]["active"] and rows["qwen2.5-coder:1.5b-base"]["loaded"]
 
 
-async def test_pull_reports_progress_and_lists_the_model(start_lsp: StartLsp, ollama_double) -> None:
-    ollama_double.latency.pull_tick_s = 0.005
+async def test_pull_reports_progress_and_lists_the_model(
+    start_lsp: StartLsp, ollama_double
+) -> None:
     client = await start_lsp(inline_client_capabilities())
     result = await run(client, "ollama.pullModel", "codellama:7b-code-q8_0")
     assert result == {"name": "codellama:7b-code-q8_0", "status": "success"}
@@ -134,7 +135,9 @@ async def test_chat_streams_with_progress(start_lsp: StartLsp, ollama_double) ->
     client = await start_lsp(inline_client_capabilities())
     ollama_double.script("Use a dict comprehension.")
     result = await run(
-        client, "ollama.chat", {"messages": [{"role": "user", "content": "How do I invert a dict?"}]}
+        client,
+        "ollama.chat",
+        {"messages": [{"role": "user", "content": "How do I invert a dict?"}]},
     )
     assert result["message"] == {"role": "assistant", "content": "Use a dict comprehension."}
     assert result["model"] == "tinyllama:1.1b-chat-v1-q4_0"
