@@ -1,4 +1,4 @@
-"""LSP positions (line + character in the negotiated encoding) to code-point offsets.
+"""LSP positions (line + character in the negotiated encoding) to places in a list of lines.
 
 Clients count ``character`` in UTF-16 code units by default, UTF-8 bytes (Neovim 0.11+) or
 code points (Eglot), whichever was negotiated. Getting this wrong shifts the cursor after
@@ -6,13 +6,15 @@ any accent or emoji, and the model then completes the wrong text. Per the LSP sp
 character past the end of its line means the end of the line; a *line* past the end of the
 document is an error the client should hear about.
 
-Cost is O(text before the cursor) with C-speed string scans and no per-line Python loop, so
-a multi-megabyte document stays cheap. Lines end at ``\\n`` or ``\\r\\n`` (a lone ``\\r``, the
-pre-2001 Mac convention, is not treated as a line end).
+Documents are kept as lists of lines (see ``documents``), split at ``\\n``; a CRLF line keeps
+its ``\\r``, which is not part of the line's content (a position never points after it). A
+lone ``\\r`` (the pre-2001 Mac convention) is not treated as a line end. Only the cursor's
+own line is scanned, so a multi-megabyte document costs what a small one does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,11 +27,11 @@ class PositionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    offset: int
+    line: int
+    #: Code-point index into the line's content.
+    column: int
     #: The position's character, clamped to the line, in the client's units.
     character: int
-    line_start: int
-    line_end: int
 
 
 def units(text: str, encoding: str) -> int:
@@ -39,6 +41,11 @@ def units(text: str, encoding: str) -> int:
     if encoding == "utf-16":
         return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
     return len(text)
+
+
+def content(line: str) -> str:
+    """A stored line without the ``\\r`` of a CRLF line end."""
+    return line[:-1] if line.endswith("\r") else line
 
 
 def index_in_line(line: str, character: int, encoding: str) -> int:
@@ -59,24 +66,15 @@ def index_in_line(line: str, character: int, encoding: str) -> int:
     return len(line)
 
 
-def cursor_at(text: str, line: int, character: int, encoding: str = "utf-16") -> Cursor:
-    """Where ``(line, character)`` falls in ``text``."""
+def cursor_in(lines: Sequence[str], line: int, character: int, encoding: str = "utf-16") -> Cursor:
+    """Where ``(line, character)`` falls in ``lines`` (a document split at ``\\n``)."""
     if line < 0 or character < 0:
         raise PositionError(f"position {line}:{character} is negative")
-    start = 0
-    if line > 0:
-        rest = text.split("\n", line)
-        if len(rest) <= line:
-            raise PositionError(
-                f"line {line} is past the end of the document, which has {len(rest)} lines"
-            )
-        start = len(text) - len(rest[-1])
-    end = text.find("\n", start)
-    if end < 0:
-        end = len(text)
-    elif end > start and text[end - 1] == "\r":
-        end -= 1
-    line_text = text[start:end]
-    index = index_in_line(line_text, character, encoding)
-    clamped = character if index < len(line_text) else min(character, units(line_text, encoding))
-    return Cursor(offset=start + index, character=clamped, line_start=start, line_end=end)
+    if line >= len(lines):
+        raise PositionError(
+            f"line {line} is past the end of the document, which has {len(lines)} lines"
+        )
+    text = content(lines[line])
+    column = index_in_line(text, character, encoding)
+    clamped = character if column < len(text) else min(character, units(text, encoding))
+    return Cursor(line=line, column=column, character=clamped)

@@ -12,21 +12,23 @@ import asyncio
 import dataclasses
 import logging
 from typing import Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.workspace import TextDocument
 
 from . import __version__, settings
 from .completion.engine import CompletionEngine, Query
+from .documents import LineDocument
+from .documents import install as install_line_documents
 from .models.manager import ModelManager
 from .models.pulling import PullTracker
 from .notices import NoticeBoard
 from .ollama.client import OllamaClient
 from .ollama.host import host_from_env, parse_host
 from .ollama.provider import OllamaProvider
-from .positions import Cursor, PositionError, cursor_at
+from .positions import Cursor, PositionError, cursor_in
 from .progress import WorkDone
 from .provider import ModelUnavailable, ProviderError
 
@@ -139,19 +141,20 @@ class OllamaLanguageServer(LanguageServer):
 
     # -- documents and positions ------------------------------------------------------------
 
-    def document(self, uri: str) -> TextDocument:
+    def document(self, uri: str) -> LineDocument:
         """An open document, or a clear InvalidParams error (we never read unopened files)."""
-        if uri not in self.workspace.text_documents:
+        document = self.workspace.text_documents.get(unquote(uri))  # pygls's keys
+        if not isinstance(document, LineDocument):
             raise JsonRpcInvalidParams(
                 f"Document {uri} is not open: send textDocument/didOpen before asking for "
                 "completions"
             )
-        return self.workspace.get_text_document(uri)
+        return document
 
-    def cursor(self, document: TextDocument, position: types.Position) -> Cursor:
+    def cursor(self, document: LineDocument, position: types.Position) -> Cursor:
         encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
         try:
-            return cursor_at(document.source, position.line, position.character, str(encoding))
+            return cursor_in(document.line_list, position.line, position.character, str(encoding))
         except PositionError as exc:
             raise JsonRpcInvalidParams(f"{exc} ({document.uri})") from None
 
@@ -226,6 +229,7 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: OllamaLanguageServer, params: types.InitializeParams) -> None:
+        install_line_documents(ls)
         result = settings.parse(params.initialization_options)
         ls._init_settings = result.settings
         ls.apply_settings(result)
@@ -312,8 +316,9 @@ async def _complete(
     cursor = ls.cursor(document, params.position)
     query = Query(
         uri=document.uri,
-        text=document.source,
-        offset=cursor.offset,
+        lines=document.line_list,
+        line=cursor.line,
+        column=cursor.column,
         invoked=invoked,
         path=document.path,
         language=document.language_id,

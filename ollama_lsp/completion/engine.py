@@ -35,7 +35,7 @@ import logging
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -49,6 +49,7 @@ from ..provider import (
 from ..settings import Settings
 from .cache import CompletionCache
 from .context import ContextBudget, Windows, budget_for, build_windows
+from .excerpt import excerpt
 from .postprocess import StreamCutter, finalize, wants_multiline
 from .templates import FimTemplate, Prompt, select_template
 
@@ -86,11 +87,16 @@ class _SilentListener:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """One completion request, already converted from LSP positions."""
+    """One completion request, already converted from LSP positions.
+
+    ``lines`` is the document split at ``\\n`` (not copied: the engine only reads the few
+    lines around the cursor); ``column`` is a code-point index into line ``line``.
+    """
 
     uri: str
-    text: str
-    offset: int
+    lines: Sequence[str]
+    line: int
+    column: int
     invoked: bool = False
     path: str | None = None
     language: str | None = None
@@ -254,7 +260,8 @@ class CompletionEngine:
         except ProviderError as exc:
             self._report(exc)
             return ""
-        windows = build_windows(query.text, query.offset, budget=profile.budget)
+        cut = excerpt(query.lines, query.line, query.column, profile.budget)
+        windows = build_windows(cut.text, cut.offset, budget=profile.budget)
         multiline = self._multiline(windows)
         prompt = profile.template.build(
             windows.prefix, windows.suffix, path=query.path, language=query.language

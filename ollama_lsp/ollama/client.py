@@ -18,6 +18,7 @@ Design points, each learned from how Ollama behaves (see the wire notes in the r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Iterable
@@ -52,6 +53,9 @@ from .types import (
 log = logging.getLogger(__name__)
 
 KeepAlive = str | int | float | None
+
+#: How long to wait for the end of a response body after its last NDJSON line.
+DRAIN_TIMEOUT_S = 0.5
 
 
 class OllamaClient:
@@ -248,16 +252,19 @@ class OllamaClient:
             if response.status_code >= 400:
                 raise self._status_error(response.status_code, await response.aread(), what, model)
             finished = False
-            async for line in response.aiter_lines():
+            lines = response.aiter_lines()
+            async for line in lines:
                 if not line.strip():
                     continue
                 data = _parse(line, what)
                 if "error" in data:
                     raise self._error_text(str(data["error"]), None, what, model)
-                yield data
                 if data.get("done") is True or data.get("status") == "success":
                     finished = True
+                    await _drain(lines)
+                    yield data
                     break
+                yield data
             if not finished:
                 raise MalformedResponse(
                     "the stream ended before Ollama said it was done", what=what
@@ -349,6 +356,19 @@ def _chat_body(
             "keep_alive": keep_alive,
         }
     )
+
+
+async def _drain(lines: AsyncIterator[str]) -> None:
+    """Read what follows the last NDJSON line (the chunked-encoding terminator).
+
+    A response read to its end goes back to the connection pool; one closed early costs the
+    next request a new TCP connection. Ollama ends the body right after its last line, so
+    this takes microseconds; the bound only guards against a server that keeps it open.
+    """
+    with contextlib.suppress(TimeoutError, httpx.TransportError):
+        async with asyncio.timeout(DRAIN_TIMEOUT_S):
+            async for _ in lines:
+                pass
 
 
 def _drop_none(body: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,15 @@ def make_engine(provider: FakeProvider, **completion) -> tuple[CompletionEngine,
 
 
 def query(text: str = DOC, offset: int = CURSOR, *, invoked: bool = False) -> Query:
-    return Query(uri=URI, text=text, offset=offset, invoked=invoked, path="/project/calc.py")
+    before = text[:offset].split("\n")
+    return Query(
+        uri=URI,
+        lines=text.split("\n"),
+        line=len(before) - 1,
+        column=len(before[-1]),
+        invoked=invoked,
+        path="/project/calc.py",
+    )
 
 
 def typed(chars: str) -> Query:

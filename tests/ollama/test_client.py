@@ -242,6 +242,20 @@ async def test_closing_stream_early_disconnects(client: OllamaClient, ollama_dou
     assert record.chunks_sent < 200
 
 
+async def test_a_stream_read_to_its_end_keeps_the_connection(
+    client: OllamaClient, ollama_double
+) -> None:
+    """Completions run at keystroke rate: each must not pay for a new TCP connection."""
+    for _ in range(3):
+        async with aclosing(client.generate_stream(CODELLAMA, "x")) as stream:
+            async for chunk in stream:
+                if chunk.done:
+                    break
+    peers = {r.peer for r in ollama_double.requests_to("/api/generate")}
+    assert len(peers) == 1 and "" not in peers
+    assert not any(r.disconnected for r in ollama_double.requests)
+
+
 async def test_cancelling_a_consumer_disconnects(client: OllamaClient, ollama_double) -> None:
     ollama_double.script(" ".join(["token"] * 200))
     ollama_double.latency.per_token_s = 0.02

@@ -63,7 +63,9 @@ async def ollama_middleware(
 ) -> web.StreamResponse:
     state = request.app[STATE]
     raw = await request.read()
-    record = state.book.start(request.method, request.path, _parse(raw))
+    peername = request.transport.get_extra_info("peername") if request.transport else None
+    peer = f"{peername[0]}:{peername[1]}" if peername else ""
+    record = state.book.start(request.method, request.path, _parse(raw), peer)
     ex = Exchange(request, record, raw)
     request[EXCHANGE] = ex
     task = asyncio.current_task()

@@ -48,6 +48,8 @@ class RecordedRequest:
     """The client hung up before the response was complete."""
     first_byte_at: float | None = None
     finished: float | None = None
+    peer: str = ""
+    """The client's ``host:port``: the same for requests that reused one keep-alive connection."""
 
     @property
     def done(self) -> bool:
@@ -61,9 +63,9 @@ class RecordBook:
         self._async_waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._next_id = 1
 
-    def start(self, method: str, path: str, body: Any) -> RecordedRequest:
+    def start(self, method: str, path: str, body: Any, peer: str = "") -> RecordedRequest:
         with self._cond:
-            record = RecordedRequest(self._next_id, method, path, body)
+            record = RecordedRequest(self._next_id, method, path, body, peer=peer)
             self._next_id += 1
             self._records.append(record)
         self._notify()
