@@ -11,10 +11,10 @@ tokens/s, prompt evaluation 0.8 ms per token not already cached) and answers wit
 continuation 70 % of the time and a plausible wrong one otherwise, a few lines long, so early
 stopping matters.
 
-The same session runs twice in one process, side by side: ollama-lsp as configured by default,
-and a naive configuration (no debounce, no cache, no typing-through, no sharing of in-flight
-generations). Then a probe measures the latency the server adds on top of the double's own
-time (explicit requests, small and 2 MB documents), and the latency of cache hits.
+The same session runs three times in one process, side by side: ollama-lsp as configured by
+default, the same with a fixed debounce (``adaptiveDebounce: false``), and a naive
+configuration (no debounce, no cache, no typing-through, no sharing of in-flight generations). Then ``benchmarks.latency`` measures the latency the server adds on top of
+Ollama (small and 2 MB documents) and the latency of cache hits.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import os
 import random
 import re
 import statistics
@@ -36,12 +35,16 @@ import psutil
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
+from benchmarks import latency
+from benchmarks.harness import pct, start_server, stop_server
 from tests.ollama_double import OllamaDouble
 
 CORPUS = Path(__file__).parent / "corpus"
 LANGUAGES = {".py": "python", ".js": "javascript", ".go": "go"}
 TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 NAIVE = {"completion": {"debounceMs": 0}, "cache": {"maxEntries": 0}}
+FIXED = {"completion": {"adaptiveDebounce": False}}
+CONFIGS = {"ollama-lsp": {}, "fixed debounce": FIXED, "naive": NAIVE}
 
 
 # -- the simulated model -------------------------------------------------------------------
@@ -209,29 +212,6 @@ def _utf16(text: str) -> int:
 # -- running the server --------------------------------------------------------------------
 
 
-async def start_server(double: OllamaDouble, options: dict[str, Any]) -> LanguageClient:
-    client = LanguageClient("benchmark", "1")
-    env = {**os.environ, "OLLAMA_HOST": double.host}
-    await client.start_io(sys.executable, "-m", "ollama_lsp", env=env)
-    caps = types.ClientCapabilities(
-        text_document=types.TextDocumentClientCapabilities(
-            inline_completion=types.InlineCompletionClientCapabilities()
-        ),
-        general=types.GeneralClientCapabilities(position_encodings=["utf-16"]),
-    )
-    await client.initialize_async(
-        types.InitializeParams(capabilities=caps, initialization_options={"ollama": options})
-    )
-    client.initialized(types.InitializedParams())
-    return client
-
-
-async def stop_server(client: LanguageClient) -> None:
-    await client.shutdown_async(None)
-    client.exit(None)
-    await client.stop()
-
-
 async def watch_rss(client: LanguageClient, session: Session) -> None:
     proc = psutil.Process(client._server.pid)  # type: ignore[union-attr]
     while True:
@@ -243,7 +223,7 @@ async def run_session(
     double: OllamaDouble, options: dict[str, Any], files: dict[str, str], args: argparse.Namespace
 ) -> tuple[Session, dict[str, Any], list[Any]]:
     double.reset_records()
-    client = await start_server(double, options)
+    client = await start_server(double.host, options)
     typist = Typist(client, random.Random(args.seed), args.speed)
     watcher = asyncio.create_task(watch_rss(client, typist.session))
     per_file = args.keystrokes // len(files) + 1
@@ -261,54 +241,7 @@ async def run_session(
     return typist.session, status, calls
 
 
-async def probe(double: OllamaDouble, big: bool) -> tuple[list[float], list[float]]:
-    """Added latency on explicit cache-miss requests, then cache-hit latency, end to end."""
-    client = await start_server(double, {})
-    unit = "def handler_{i}(request):\n    payload = request.json()\n    return payload\n\n"
-    filler = "".join(unit.format(i=i) for i in range(25_000)) if big else unit.format(i=0)
-    text = filler + "".join(f"def probe_{i}(x):\n    \n\n" for i in range(30))
-    uri = "file:///bench/probe.py"
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(
-                uri=uri, language_id="python", version=1, text=text
-            )
-        )
-    )
-    base_line = filler.count("\n")
-    double.set_responder(lambda body: "return x * 2")
-    added, hits = [], []
-    for phase in ("miss", "hit"):
-        for i in range(30):
-            double.reset_records()
-            params = types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(base_line + 3 * i + 1, 4),
-                context=types.InlineCompletionContext(
-                    trigger_kind=types.InlineCompletionTriggerKind.Invoked
-                ),
-            )
-            start = time.perf_counter()
-            await client.text_document_inline_completion_async(params)
-            elapsed = time.perf_counter() - start
-            calls = [r for r in double.requests_to("/api/generate") if r.body.get("prompt")]
-            if phase == "miss" and calls and calls[0].finished:
-                own = calls[0].finished - calls[0].started
-                added.append(max(0.0, elapsed - own) * 1000)
-            elif phase == "hit" and not calls:
-                hits.append(elapsed * 1000)
-    await stop_server(client)
-    return added, hits
-
-
 # -- report --------------------------------------------------------------------------------
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def summarize(session: Session, status: dict[str, Any], calls: list[Any]) -> dict[str, float]:
@@ -337,12 +270,15 @@ def summarize(session: Session, status: dict[str, Any], calls: list[Any]) -> dic
     }  # fmt: skip
 
 
-def print_table(ours: dict[str, float], naive: dict[str, float]) -> None:
-    print(f"\n{'metric':40} {'ollama-lsp':>12} {'naive':>12} {'naive/ours':>11}")
-    for key in ours:
-        a, b = ours[key], naive[key]
-        ratio = f"{b / a:.1f}x" if a and isinstance(a, int | float) and a == a else ""
-        print(f"{key:40} {a:12.3f} {b:12.3f} {ratio:>11}")
+def print_table(results: dict[str, dict[str, float]]) -> None:
+    """One column per configuration, then how many times naive's value each one is."""
+    names = list(results)
+    head = "".join(f"{n:>16}" for n in names) + "".join(f"{'naive/' + n:>24}" for n in names[:-1])
+    print(f"\n{'metric':36}{head}")
+    for key in results[names[0]]:
+        values = [results[n][key] for n in names]
+        ratios = "".join(f"{(values[-1] / v if v else float('nan')):23.1f}x" for v in values[:-1])
+        print(f"{key:36}" + "".join(f"{v:16.3f}" for v in values) + ratios)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -353,25 +289,12 @@ async def main_async(args: argparse.Namespace) -> None:
         double.latency.prompt_token_s = 0.0008 / args.speed
         double.set_responder(make_responder(files))
         results = {}
-        for name, options in (("ours", {}), ("naive", NAIVE)):
+        for name, options in CONFIGS.items():
             print(f"typing session: {name} ...", flush=True)
             results[name] = summarize(*await run_session(double, options, files, args))
-        print_table(results["ours"], results["naive"])
-        double.latency.first_token_s = 0.05
-        double.latency.per_token_s = 0.0
-        double.latency.prompt_token_s = 0.0
-        small_added, small_hits = await probe(double, big=False)
-        big_added, big_hits = await probe(double, big=True)
-    print("\nlatency the server adds on top of the double (explicit requests, cache misses):")
-    print(
-        f"  small document: p50 {pct(small_added, 0.5):.2f} ms, p95 {pct(small_added, 0.95):.2f} ms"
-    )
-    print(f"  2 MB document:  p50 {pct(big_added, 0.5):.2f} ms, p95 {pct(big_added, 0.95):.2f} ms")
-    print("cache-hit latency, end to end:")
-    print(
-        f"  small document: p50 {pct(small_hits, 0.5):.2f} ms, p95 {pct(small_hits, 0.95):.2f} ms"
-    )
-    print(f"  2 MB document:  p50 {pct(big_hits, 0.5):.2f} ms, p95 {pct(big_hits, 0.95):.2f} ms")
+        print_table(results)
+    print("\nlatency (python -m benchmarks.latency):")
+    latency.report(await latency.measure(60))
 
 
 def main() -> None:
@@ -379,6 +302,7 @@ def main() -> None:
     parser.add_argument("--keystrokes", type=int, default=600)
     parser.add_argument("--speed", type=float, default=1.0, help="time compression factor")
     parser.add_argument("--seed", type=int, default=7)
+    sys.setswitchinterval(1e-4)  # the double shares this process; hand the GIL over quickly
     asyncio.run(main_async(parser.parse_args()))
 
 

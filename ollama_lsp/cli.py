@@ -53,13 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.log_level, args.log_file)
     if args.command == "check":
         return asyncio.run(_check(args.ollama_host or host_from_env(), args.model))
-    from .server import create_server  # imported late: `--version` and `check` stay fast
+    from . import stdio  # imported late: `--version` and `check` stay fast
+    from .server import create_server
 
     server = create_server(args.ollama_host)
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:
-        server.start_io()
+        stdio.serve(server)
     return 0
 
 

@@ -15,7 +15,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from .models.memory import memory_info
 from .progress import WorkDone
-from .provider import ChatMessage, ProviderError
+from .provider import ChatMessage, ModelUnavailable, ProviderError
 from .server import OllamaLanguageServer
 
 ROLES = {"completion": "model", "chat": "chat_model"}
@@ -125,7 +125,12 @@ def register(server: OllamaLanguageServer) -> None:
 async def _select(ls: OllamaLanguageServer, name: str, role: str) -> dict[str, Any]:
     field = ROLES[role]
     previous = getattr(ls.settings, field)
-    plan = await ls.models.plan_selection(name, role)  # type: ignore[arg-type]
+    try:
+        plan = await ls.models.plan_selection(name, role)  # type: ignore[arg-type]
+    except ModelUnavailable as exc:
+        # Nothing changes now; the user may pull it, and the selection then completes.
+        ls.run_task(ls.offer_pull(name, exc.message, lambda: _select(ls, name, role)))
+        raise
     if plan.warning:
         ls.show(plan.warning)
     num_ctx = ls.num_ctx() if role == "completion" else None

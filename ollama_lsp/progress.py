@@ -80,6 +80,8 @@ class WorkDone:
 
     def report(self, message: str | None = None, percentage: int | None = None) -> None:
         """Send a report now, or hold it until the interval has passed."""
+        if not self._enabled:
+            return  # called once per streamed token: stay free when nobody listens
         value = types.WorkDoneProgressReport(
             message=message, percentage=percentage, cancellable=self._cancellable or None
         )

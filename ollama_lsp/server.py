@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -160,6 +161,32 @@ class OllamaLanguageServer(LanguageServer):
 
     # -- models -----------------------------------------------------------------------------
 
+    async def offer_pull(
+        self, model: str, message: str, then: Callable[[], Awaitable[Any]] | None = None
+    ) -> None:
+        """Ask (``window/showMessageRequest``) whether to pull ``model``; pull, then ``then``."""
+        action = f"Pull {model}"
+        try:
+            choice = await self.window_show_message_request_async(
+                types.ShowMessageRequestParams(
+                    type=types.MessageType.Warning,
+                    message=message,
+                    actions=[types.MessageActionItem(title=action)],
+                )
+            )
+        except Exception as exc:  # clients without showMessageRequest still hear about it
+            log.debug("showMessageRequest failed: %s", exc)
+            self.show(message)
+            return
+        if choice is None or choice.title != action:
+            return
+        try:
+            await self.models.pull(model, lambda: self.pull_with_progress(model))
+            if then is not None:
+                await then()
+        except ProviderError as exc:
+            self.show(exc.message, types.MessageType.Error)
+
     async def pull_with_progress(self, model: str, token: types.ProgressToken | None = None) -> str:
         """Pull ``model`` showing ``$/progress``; cancellable from the editor."""
         tracker = PullTracker()
@@ -194,33 +221,12 @@ class _Listener:
 
     def model_missing(self, error: ModelUnavailable) -> None:
         if self.ls.notices.model_missing(error.model):
-            self.ls.run_task(_offer_pull(self.ls, error))
+            self.ls.run_task(self.ls.offer_pull(error.model, error.message))
         log.info("%s", error.message)
 
     def failed(self, error: ProviderError) -> None:
         log.warning("%s", error.message)
         self.ls.log_to_client(error.message, types.MessageType.Warning)
-
-
-async def _offer_pull(ls: OllamaLanguageServer, error: ModelUnavailable) -> None:
-    action = f"Pull {error.model}"
-    try:
-        choice = await ls.window_show_message_request_async(
-            types.ShowMessageRequestParams(
-                type=types.MessageType.Warning,
-                message=error.message,
-                actions=[types.MessageActionItem(title=action)],
-            )
-        )
-    except Exception as exc:  # clients without showMessageRequest still hear about it
-        log.debug("showMessageRequest failed: %s", exc)
-        ls.show(error.message)
-        return
-    if choice is not None and choice.title == action:
-        try:
-            await ls.pull_with_progress(error.model)
-        except ProviderError as exc:
-            ls.show(exc.message, types.MessageType.Error)
 
 
 def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:

@@ -30,6 +30,9 @@ _DURATION = re.compile(r"-?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+")
 @dataclass(frozen=True, slots=True)
 class CompletionSettings:
     debounce_ms: int = 150
+    #: Wait longer than ``debounce_ms`` while the user is visibly mid-word (debounce.py).
+    adaptive_debounce: bool = True
+    max_debounce_ms: int = 600
     max_tokens: int = 128
     temperature: float = 0.2
     multiline: Multiline = "auto"
@@ -129,6 +132,8 @@ _TOP: Table = {
 }
 _COMPLETION: Table = {
     "debounceMs": ("debounce_ms", _int_between(0, 5000)),
+    "adaptiveDebounce": ("adaptive_debounce", _bool),
+    "maxDebounceMs": ("max_debounce_ms", _int_between(0, 5000)),
     "maxTokens": ("max_tokens", _int_between(1, 4096)),
     "temperature": ("temperature", _number_between(0.0, 2.0)),
     "multiline": ("multiline", _multiline),

@@ -39,6 +39,8 @@ def test_every_key_maps() -> None:
         "unloadPrevious": False,
         "completion": {
             "debounceMs": 0,
+            "adaptiveDebounce": False,
+            "maxDebounceMs": 300,
             "maxTokens": 10,
             "temperature": 0,
             "multiline": False,

@@ -59,12 +59,11 @@ class CompletionCache:
     @staticmethod
     def key(model: str, family: str, options: Mapping[str, object], prompt: Prompt) -> str:
         digest = hashlib.blake2b(digest_size=16)
-        for part in (model, family, repr(sorted(options.items())), str(prompt.raw)):
-            digest.update(part.encode())
-            digest.update(b"\0")
-        digest.update(prompt.prompt.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-        digest.update((prompt.suffix or "").encode("utf-8", "surrogatepass"))
+        parts = (model, family, repr(sorted(options.items())), str(prompt.raw))
+        for part in (*parts, prompt.prompt, prompt.suffix or ""):
+            data = part.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little"))  # length-prefixed: no two splits
+            digest.update(data)  # of the same bytes collide, whatever the text contains
         return digest.hexdigest()
 
     @property

@@ -74,7 +74,7 @@ def build_windows(text: str, offset: int, *, budget: ContextBudget) -> Windows:
         line_end = len(text)
     line_after = text[offset:line_end].removesuffix("\r")
 
-    start = _prefix_start(text, offset, budget)
+    start = _prefix_start(text, offset, line_start, budget)
     suffix_end = _suffix_end(text, offset, line_end, budget)
     return Windows(
         prefix=text[start:offset],
@@ -87,14 +87,16 @@ def build_windows(text: str, offset: int, *, budget: ContextBudget) -> Windows:
     )
 
 
-def _prefix_start(text: str, offset: int, budget: ContextBudget) -> int:
+def _prefix_start(text: str, offset: int, line_start: int, budget: ContextBudget) -> int:
     earliest = max(0, offset - budget.max_prefix_chars)
     by_lines = _nth_line_start_before(text, offset, budget.prefix_lines, earliest)
     earliest = max(earliest, by_lines)
     if earliest == 0:
         return 0
     anchor = budget.anchor
-    start = min(offset, -(-earliest // anchor) * anchor)
+    # rounding up never drops the cursor line's start when the budget can hold it
+    latest = line_start if earliest <= line_start else offset
+    start = min(latest, -(-earliest // anchor) * anchor)
     if start == 0 or text[start - 1] == "\n":
         return start
     newline = text.find("\n", start, offset)

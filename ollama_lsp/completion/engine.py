@@ -6,7 +6,8 @@ Order of work for each request, cheapest first:
    the rest. 2. **Cache** — the exact same windows were answered before. 3. **In-flight** — a
    generation for this document is still streaming and the new cursor only extends its prefix:
    follow it instead of starting another (Ollama serves one request per model at a time, so a
-   second one would only queue). 4. **Debounce** automatic triggers; a newer request for the
+   second one would only queue). 4. **Debounce** automatic triggers, for a time adapted to
+   the typist's rhythm and the cursor's place (``debounce.py``); a newer request for the
    same document supersedes this one, which is then answered empty (never dropped).
 5. **Generate**, streaming, and close the stream as soon as post-processing knows the
    suggestion is complete.
@@ -49,6 +50,7 @@ from ..provider import (
 from ..settings import Settings
 from .cache import CompletionCache
 from .context import ContextBudget, Windows, budget_for, build_windows
+from .debounce import Debouncer
 from .excerpt import excerpt
 from .postprocess import StreamCutter, finalize, wants_multiline
 from .templates import FimTemplate, Prompt, select_template
@@ -193,6 +195,7 @@ class CompletionEngine:
         self._latest: dict[str, _Ticket] = {}
         self._flights: dict[str, _Flight] = {}
         self._warmups: dict[str, asyncio.Task[None]] = {}
+        self.debouncer = Debouncer()
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -212,6 +215,7 @@ class CompletionEngine:
             self._profiles.pop(model, None)
 
     def close_document(self, uri: str) -> None:
+        self.debouncer.forget(uri)
         ticket = self._latest.pop(uri, None)
         if ticket is not None:
             self._supersede_ticket(ticket)
@@ -255,6 +259,8 @@ class CompletionEngine:
         self, query: Query, started: float, on_tokens: Callable[[int], None] | None
     ) -> str:
         model = self.settings.model
+        if not query.invoked:
+            self.debouncer.keystroke(query.uri, started)
         try:
             profile = await self._profile(model)
         except ProviderError as exc:
@@ -296,9 +302,10 @@ class CompletionEngine:
                 if ticket.superseded or self.clock() >= deadline:
                     return ""
 
-        debounce = not query.invoked and self.settings.completion.debounce_ms > 0
-        if debounce and await self._wait(ticket, min(deadline, self._debounce_end())):
-            return ""
+        if not query.invoked:
+            wait = self._debounce(query.uri, windows)
+            if wait > 0 and await self._wait(ticket, min(deadline, self.clock() + wait)):
+                return ""
         if self.loading(model):
             end = min(deadline, self.clock() + WARMUP_WAIT_S)
             with contextlib.suppress(TimeoutError):
@@ -368,8 +375,16 @@ class CompletionEngine:
         c = self.settings.completion
         return {"t": c.temperature, "n": c.max_tokens, "ctx": c.context_tokens, "ml": multiline}
 
-    def _debounce_end(self) -> float:
-        return self.clock() + self.settings.completion.debounce_ms / 1000
+    def _debounce(self, uri: str, windows: Windows) -> float:
+        c = self.settings.completion
+        return self.debouncer.delay(
+            uri,
+            windows.prefix,
+            windows.suffix,
+            floor_s=c.debounce_ms / 1000,
+            ceiling_s=c.max_debounce_ms / 1000,
+            adaptive=c.adaptive_debounce,
+        )
 
     def _new_ticket(self, uri: str) -> _Ticket:
         previous = self._latest.get(uri)

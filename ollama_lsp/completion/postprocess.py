@@ -130,13 +130,11 @@ class StreamCutter:
 def finalize(text: str, *, line_before_cursor: str, suffix: str, multiline: bool) -> str:
     """The suggestion to show, or ``""``."""
     text, _ = cut_at_special(text)
-    if not multiline:
-        text = text.split("\n", 1)[0]
+    text = _drop_repeated_next_line(text, suffix) if multiline else text.split("\n", 1)[0]
     text = text.rstrip()
     if not text.strip():
         return ""
-    rest_of_line = suffix.split("\n", 1)[0].strip()
-    text = _drop_suffix_overlap(text, rest_of_line)
+    text = _drop_suffix_overlap(text, suffix.split("\n", 1)[0])
     if not text.strip():
         return ""
     if suffix.lstrip().startswith(text.strip()):
@@ -144,8 +142,21 @@ def finalize(text: str, *, line_before_cursor: str, suffix: str, multiline: bool
     return text
 
 
-def _drop_suffix_overlap(text: str, rest_of_line: str) -> str:
-    """Remove the end of ``text`` that the rest of the cursor line already provides."""
+def _drop_repeated_next_line(text: str, suffix: str) -> str:
+    """Drop a last line equal to the suffix's next line (``}`` when the stream ended on it)."""
+    head, newline, last = text.rstrip().rpartition("\n")
+    after = next((line for line in suffix.split("\n")[1:] if line.strip()), None)
+    if newline and last.strip() and after is not None and last.rstrip() == after.rstrip():
+        return head
+    return text
+
+
+def _drop_suffix_overlap(text: str, line_after: str) -> str:
+    """Remove the end of ``text`` that the rest of the cursor line already provides.
+
+    Our whitespace before the cut goes only when the suffix brings its own.
+    """
+    rest_of_line = line_after.strip()
     if not rest_of_line:
         return text
     unmatched = _unmatched_closers(text)
@@ -157,7 +168,8 @@ def _drop_suffix_overlap(text: str, rest_of_line: str) -> str:
         if (brackets_only and unmatched >= sum(c in _CLOSERS for c in tail)) or (
             not brackets_only and len(tail.strip()) >= 2
         ):
-            return text[: -len(tail)].rstrip() if not brackets_only else text[: -len(tail)]
+            kept = text[: -len(tail)]
+            return kept.rstrip() if not brackets_only and line_after[:1].isspace() else kept
     return text
 
 

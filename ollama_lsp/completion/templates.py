@@ -52,7 +52,7 @@ class FimTemplate:
         if self.mode == "suffix":
             return Prompt(prefix or "\n", suffix or "\n", raw=False, stop=self.stop)
         if self.mode == "prefix":
-            return Prompt(prefix, None, raw=True, stop=self.stop)
+            return Prompt(prefix or "\n", None, raw=True, stop=self.stop)  # "" = load only
         head = self.header.format(path=path) if self.header and path else ""
         body = self.pattern.format(prefix=prefix, suffix=suffix)
         return Prompt(head + body, None, raw=True, stop=self.stop)
@@ -111,11 +111,11 @@ def select_template(
     if family.startswith("qwen2.5-coder") or family.startswith("qwen3-coder"):
         return QWEN
     if family.startswith("codegemma"):
-        return PREFIX_ONLY if "instruct" in tag else CODEGEMMA
+        return PREFIX_ONLY if "instruct" in base else CODEGEMMA
     if family.startswith("starcoder"):
-        return PREFIX_ONLY if "instruct" in tag else STARCODER2
+        return PREFIX_ONLY if "instruct" in base else STARCODER2
     if family.startswith("deepseek-coder"):
-        return PREFIX_ONLY if "instruct" in tag else DEEPSEEK
+        return PREFIX_ONLY if "instruct" in base else DEEPSEEK
     if "<PRE>" in text and "<MID>" in text:
         return CODELLAMA
     if "<fim_prefix>" in text:

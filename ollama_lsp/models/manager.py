@@ -124,8 +124,7 @@ class ModelManager:
         found = await self.find(name)
         if found is None:
             raise ModelNotFound(name)
-        loaded = await self.client.ps()
-        arch = await self._architecture(found.name)
+        loaded, arch = await asyncio.gather(self.client.ps(), self._architecture(found.name))
         needed = estimate(found.size, arch, self._num_ctx())
         available = self._memory().available
         if any(same_model(m.name, name) for m in loaded):

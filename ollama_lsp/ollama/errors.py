@@ -48,7 +48,7 @@ class ModelNotFound(OllamaError, ModelUnavailable):
     def __init__(self, model: str, *, status: int | None = 404) -> None:
         super().__init__(
             f"Model '{model}' is not installed in Ollama — pull it with `ollama pull {model}`"
-            " or the 'Ollama: Pull Model' command",
+            " or your editor's Ollama pull command (ollama.pullModel)",
             status=status,
         )
         self.model = model

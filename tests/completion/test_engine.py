@@ -104,6 +104,20 @@ async def test_debounce_supersedes_older_request_which_is_answered_empty() -> No
     assert engine.stats.superseded == 1
 
 
+@pytest.mark.parametrize(("adaptive", "calls"), [(True, 1), (False, 2)])
+async def test_adaptive_debounce_waits_out_a_typist_mid_word(adaptive: bool, calls: int) -> None:
+    """Mid-word the wait is a multiple of the typing gap, well above a 20 ms floor."""
+    provider = FakeProvider()
+    engine, _ = make_engine(
+        provider, debounce_ms=20, max_debounce_ms=2000, adaptive_debounce=adaptive
+    )
+    first = asyncio.create_task(engine.complete(typed("ret")))
+    await asyncio.sleep(0.15)
+    await engine.complete(typed("retu"))
+    await first
+    assert len(provider.requests) == calls
+
+
 async def test_invoked_request_skips_debounce() -> None:
     provider = FakeProvider()
     engine, _ = make_engine(provider, debounce_ms=5000, timeout_ms=10000)

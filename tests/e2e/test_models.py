@@ -202,3 +202,29 @@ async def test_ollama_down_errors_name_the_host(start_lsp: StartLsp, closed_port
         assert f"http://{closed_port_host}" in str(err.value)
     status = await run(client, "ollama.status")
     assert status["reachable"] is False and status["loaded"] == []
+
+
+async def test_selecting_a_model_not_pulled_offers_the_pull_then_selects(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    """The select fails at once (nothing changes); answering "Pull" pulls, then selects."""
+    client = await start_lsp(inline_client_capabilities())
+    name = "codellama:7b-code-q4_K_M"
+    offered = asyncio.Event()
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
+        offered.set()
+        return types.MessageActionItem(title=f"Pull {name}")
+
+    with pytest.raises(JsonRpcException) as err:
+        await run(client, "ollama.selectModel", name)
+    assert f"'{name}' is not installed" in str(err.value)
+    assert (await run(client, "ollama.status"))["model"] == "codellama:7b-code"
+    await asyncio.wait_for(offered.wait(), 5)
+    for _ in range(200):
+        if (await run(client, "ollama.status"))["model"] == name:
+            break
+        await asyncio.sleep(0.05)
+    assert (await run(client, "ollama.status"))["model"] == name
+    assert [r for r in ollama_double.requests_to("/api/pull") if r.finished]

@@ -1,0 +1,137 @@
+"""Latency the server adds on top of Ollama, and the latency of cache hits.
+
+    python -m benchmarks.latency [--rounds 40]
+
+"On top of Ollama" is measured against the only alternative a client has: calling Ollama
+itself. The double runs in its own process with a fixed time to first token; the same
+completions are asked for through ``ollama-lsp`` (explicit requests, cache misses) and as
+direct streaming ``/api/generate`` calls with a prompt of the same size, interleaved round by
+round. The paired difference is what the server adds: JSON-RPC over stdio, reading the document, building the
+prompt, post-processing. The JSON-RPC floor (a request the server answers at once) is
+printed too, since no LSP server can go below it. Small and 2 MB documents are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import httpx
+from lsprotocol import types
+from pygls.lsp.client import LanguageClient
+
+from benchmarks.harness import double_process, execute, pct, start_server, stop_server
+
+ANSWER = "return x * 2"
+UNIT = "def handler_{i}(request):\n    payload = request.json()\n    return payload\n\n"
+
+
+class Probe:
+    """One server with one document open: explicit completions at fresh places, or repeated."""
+
+    def __init__(self, client: LanguageClient, uri: str, base_line: int) -> None:
+        self.client, self.uri, self.base_line = client, uri, base_line
+
+    @classmethod
+    async def start(cls, host: str, big: bool, rounds: int) -> Probe:
+        client = await start_server(host, {})
+        filler = "".join(UNIT.format(i=i) for i in range(25_000)) if big else UNIT.format(i=0)
+        text = filler + "".join(f"def probe_{i}(x):\n    \n\n" for i in range(rounds))
+        uri = "file:///bench/probe.py"
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text
+                )
+            )
+        )
+        return cls(client, uri, filler.count("\n"))
+
+    async def complete(self, i: int) -> float:
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=self.uri),
+            position=types.Position(self.base_line + 3 * i + 1, 4),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked
+            ),
+        )
+        start = time.perf_counter()
+        result = await self.client.text_document_inline_completion_async(params)
+        elapsed = (time.perf_counter() - start) * 1000
+        assert result and result.items[0].insert_text == ANSWER, result
+        return elapsed
+
+    async def floor(self) -> float:
+        """A request the server answers at once (``ollama.accepted``): JSON-RPC alone."""
+        start = time.perf_counter()
+        await execute(self.client, "ollama.accepted", "file:///none")
+        return (time.perf_counter() - start) * 1000
+
+
+async def direct(http: httpx.AsyncClient, i: int) -> float:
+    """The same generation asked of the double directly, streamed, as a client could."""
+    prompt = "<PRE> " + "".join(f"def probe_{n}(x):\n    \n\n" for n in range(40)) + " <SUF> <MID>"
+    body = {"model": "codellama:7b-code", "prompt": f"{prompt}{i}", "raw": True}
+    start = time.perf_counter()
+    async with http.stream("POST", "/api/generate", json=body) as response:
+        async for _ in response.aiter_lines():
+            pass
+    return (time.perf_counter() - start) * 1000
+
+
+async def measure(rounds: int) -> dict[str, list[float]]:
+    """Interleaved rounds (direct, small, 2 MB), so drift on a shared machine cancels out."""
+    results: dict[str, list[float]] = {
+        k: [] for k in ("floor", "direct", "small miss", "2 MB miss", "small hit", "2 MB hit")
+    }
+    with double_process("--answer", ANSWER, "--first-token-ms", "50") as host:
+        probes = {
+            "small": await Probe.start(host, False, rounds),
+            "2 MB": await Probe.start(host, True, rounds),
+        }
+        await asyncio.sleep(1.0)  # let the warm-up loads finish
+        async with httpx.AsyncClient(base_url=f"http://{host}") as http:
+            await direct(http, -1)  # open the connection
+            for i in range(rounds):
+                results["direct"].append(await direct(http, i))
+                for name, probe in probes.items():
+                    results[f"{name} miss"].append(await probe.complete(i))
+                results["floor"].append(await probes["small"].floor())
+        for i in range(rounds):
+            for name, probe in probes.items():
+                results[f"{name} hit"].append(await probe.complete(i))
+        for probe in probes.values():
+            await stop_server(probe.client)
+    return results
+
+
+def report(results: dict[str, list[float]]) -> None:
+    floor, base = results["floor"], results["direct"]
+    print(
+        f"JSON-RPC floor (answered at once):   p50 {pct(floor, 0.5):6.2f} ms  p95 {pct(floor, 0.95):6.2f} ms"
+    )
+    print(
+        f"direct call to the double:           p50 {pct(base, 0.5):6.2f} ms  p95 {pct(base, 0.95):6.2f} ms"
+    )
+    for name in ("small", "2 MB"):
+        miss = results[f"{name} miss"]
+        added = [m - d for m, d in zip(miss, base, strict=True)]  # paired: same round
+        print(
+            f"{name:5} document, through ollama-lsp: p50 {pct(miss, 0.5):6.2f} ms  "
+            f"p95 {pct(miss, 0.95):6.2f} ms  -> added p50 {pct(added, 0.5):5.2f} ms,"
+            f" p95 {pct(added, 0.95):5.2f} ms"
+        )
+    for name in ("small", "2 MB"):
+        hit = results[f"{name} hit"]
+        print(f"{name:5} document, cache hit, end to end: p50 {pct(hit, 0.5):5.2f} ms  p95 {pct(hit, 0.95):5.2f} ms")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    report(asyncio.run(measure(parser.parse_args().rounds)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+-- Runs one scenario inside a real Neovim and writes its outcome as JSON to $OLLAMA_TEST_OUT.
+--
+-- The scenario runs in a coroutine: `H.wait` yields back to Neovim's main loop between polls,
+-- so typed keys (nvim_feedkeys) are processed and insert-mode autocommands fire — `vim.wait`
+-- alone runs the event loop but never the typeahead.
+local H = {}
+
+H.result = {}
+H.notes = {}
+
+local function now_ms()
+  return vim.uv.hrtime() / 1e6
+end
+
+local function write(payload)
+  local file = assert(io.open(assert(os.getenv("OLLAMA_TEST_OUT")), "w"))
+  file:write(vim.json.encode(payload))
+  file:close()
+end
+
+--- Wait until `cond()` is truthy (returning its value) or fail after `timeout_ms`.
+function H.wait(cond, timeout_ms, what)
+  local co = assert(coroutine.running(), "H.wait runs inside H.run")
+  local deadline = now_ms() + (timeout_ms or 5000)
+  local timer = assert(vim.uv.new_timer())
+  timer:start(
+    10,
+    20,
+    vim.schedule_wrap(function()
+      if timer:is_closing() then
+        return
+      end
+      local ok, value = pcall(cond)
+      if (ok and value) or now_ms() > deadline then
+        timer:stop()
+        timer:close()
+        coroutine.resume(co, ok and value or nil)
+      end
+    end)
+  )
+  local value = coroutine.yield()
+  if not value then
+    error("timed out waiting for " .. (what or "a condition"), 2)
+  end
+  return value
+end
+
+--- Call `start(callback)` and wait for the callback; returns its (err, result).
+function H.await(start, timeout_ms, what)
+  local box = {}
+  start(function(err, result)
+    box.done, box.err, box.result = true, err, result
+  end)
+  H.wait(function()
+    return box.done
+  end, timeout_ms, what)
+  return box.err, box.result
+end
+
+--- Wait until the typed keys so far have put Neovim in `mode` ("n", "i", ...).
+function H.mode(mode)
+  H.wait(function()
+    return vim.api.nvim_get_mode().mode == mode
+  end, 3000, "mode " .. mode)
+end
+
+--- Record every vim.notify call as {msg, level} in H.result.notifications.
+function H.record_notifications()
+  H.result.notifications = {}
+  vim.notify = function(msg, level)
+    table.insert(H.result.notifications, { msg = msg, level = level or vim.log.levels.INFO })
+  end
+end
+
+--- The plugin, set up against the double (env OLLAMA_TEST_HOST, server via OLLAMA_TEST_PYTHON).
+function H.setup(opts)
+  local plugin = require("ollama_lsp")
+  opts = vim.tbl_deep_extend("force", {
+    cmd = { os.getenv("OLLAMA_TEST_PYTHON"), "-m", "ollama_lsp", "--log-level", "INFO" },
+    cmd_env = { OLLAMA_HOST = os.getenv("OLLAMA_TEST_HOST") },
+  }, opts or {})
+  plugin.setup(opts)
+  return plugin
+end
+
+--- Open `path` (a file the test wrote) and wait until ollama_lsp is attached and initialized.
+function H.open(path)
+  vim.cmd("filetype on")
+  vim.cmd.edit(path)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = H.wait(function()
+    local c = vim.lsp.get_clients({ bufnr = bufnr, name = "ollama_lsp" })[1]
+    return c and c.initialized and c
+  end, 10000, "ollama_lsp to attach")
+  return bufnr, client
+end
+
+function H.lines(bufnr)
+  return vim.api.nvim_buf_get_lines(bufnr or 0, 0, -1, false)
+end
+
+--- Ghost text now shown: the virt_text chunks (and virt_lines) of namespace nvim.lsp.inline_completion.
+function H.ghost_text(bufnr)
+  local ns = vim.api.nvim_create_namespace("nvim.lsp.inline_completion")
+  local marks = vim.api.nvim_buf_get_extmarks(bufnr or 0, ns, 0, -1, { details = true })
+  for _, mark in ipairs(marks) do
+    local details = mark[4]
+    if details.virt_text then
+      local parts = {}
+      for _, chunk in ipairs(details.virt_text) do
+        table.insert(parts, chunk[1])
+      end
+      for _, line in ipairs(details.virt_lines or {}) do
+        local text = {}
+        for _, chunk in ipairs(line) do
+          table.insert(text, chunk[1])
+        end
+        table.insert(parts, "\n" .. table.concat(text))
+      end
+      return table.concat(parts)
+    end
+  end
+  return nil
+end
+
+--- Run `scenario()` in a coroutine after startup; write {ok, error, result} and quit.
+function H.run(scenario)
+  vim.schedule(function()
+    local co = coroutine.create(function()
+      local ok, err = xpcall(scenario, debug.traceback)
+      write({ ok = ok, error = not ok and tostring(err) or nil, result = H.result })
+      for _, client in ipairs(vim.lsp.get_clients()) do
+        client:stop(true)
+      end
+      vim.cmd("qa!")
+    end)
+    local ok, err = coroutine.resume(co)
+    if not ok then
+      write({ ok = false, error = tostring(err), result = H.result })
+      vim.cmd("qa!")
+    end
+  end)
+end
+
+return H
