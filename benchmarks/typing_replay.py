@@ -88,6 +88,7 @@ class Session:
     accepted: int = 0
     accepted_chars: int = 0
     requests: int = 0
+    suggestions: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     shown: set[str] = field(default_factory=set)
     peak_rss: int = 0
@@ -192,11 +193,12 @@ class Typist:
             )
         except Exception:
             return ""
-        self.session.latencies_ms.append((time.perf_counter() - start) * 1000)
         items = getattr(result, "items", None) or []
         text = items[0].insert_text if items else ""
-        if text:
+        if text:  # what the user waits for: keystroke to ghost text (empty answers show nothing)
+            self.session.latencies_ms.append((time.perf_counter() - start) * 1000)
             self.session.shown.add(text)
+            self.session.suggestions += 1
         return text
 
     def _shown(self) -> str:
@@ -265,7 +267,8 @@ def summarize(session: Session, status: dict[str, Any], calls: list[Any]) -> dic
         ) if calls else 0.0,
         "tokens generated": generated,
         "tokens generated, thrown away": max(0, generated - used),
-        "client-seen latency p50 ms": pct(session.latencies_ms, 0.5),
+        "suggestions shown": session.suggestions,
+        "keystroke to suggestion p50 ms": pct(session.latencies_ms, 0.5),
         "peak RSS MB": session.peak_rss / 1e6,
     }  # fmt: skip
 

@@ -20,6 +20,7 @@ closing brackets the suffix already closes, and answers ``""`` for nothing usefu
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .templates import SPECIAL_TOKENS
@@ -45,8 +46,15 @@ def indent_width(line: str) -> int:
 
 def cut_at_special(text: str, tokens: tuple[str, ...] = SPECIAL_TOKENS) -> tuple[str, bool]:
     """``text`` up to the first special token, and whether one was found."""
-    cut = min((i for i in (text.find(t) for t in tokens) if i >= 0), default=-1)
-    return (text, False) if cut < 0 else (text[:cut], True)
+    found = _special_pattern(tokens).search(text)
+    return (text, False) if found is None else (text[: found.start()], True)
+
+
+@functools.lru_cache(maxsize=32)
+def _special_pattern(tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """One scan for all tokens (this runs on every streamed chunk); longest first on ties."""
+    alternatives = [re.escape(t) for t in sorted(tokens, key=len, reverse=True) if t]
+    return re.compile("|".join(alternatives) if alternatives else r"(?!)")
 
 
 class StreamCutter:

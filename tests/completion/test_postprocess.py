@@ -279,3 +279,8 @@ def test_cutter_output_then_finalize_gives_what_the_user_sees() -> None:
     cutter, _ = stream(chars(output), "def add(a, b):", multiline=True)
     shown = final(cutter.text, "def add(a, b):", "\n\nprint(add(1, 2))\n", multiline=True)
     assert shown == "\n    return a + b"
+
+
+def test_cut_at_special_with_no_tokens_keeps_everything() -> None:
+    assert cut_at_special("return x", ()) == ("return x", False)
+    assert cut_at_special("return x", ("",)) == ("return x", False)
