@@ -42,9 +42,7 @@ class _PipeReader:
     async def readexactly(self, n: int) -> bytes:
         try:
             return await self._stream.readexactly(n)
-        except asyncio.IncompleteReadError:
-            return b""  # the client went away mid-message
-        except ConnectionError:
+        except (asyncio.IncompleteReadError, ConnectionError):  # gone mid-message
             return b""
 
 

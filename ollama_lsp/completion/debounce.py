@@ -34,7 +34,7 @@ DEFAULT_GAP_S = 0.2
 def readiness(prefix: str, suffix: str) -> float:
     """0..1: how likely a suggestion is wanted at this cursor, from the text around it."""
     score = 0.0
-    last = prefix[-1:] if prefix else "\n"
+    last = prefix[-1:]  # "" at the start of the file: not a word character either
     if not (last.isalnum() or last == "_"):
         score += 0.5  # after punctuation, an operator, a space, or at a line start
     if not suffix.partition("\n")[0].strip():

@@ -214,7 +214,12 @@ H.run(function()
   H.open(os.getenv("OLLAMA_TEST_DIR") .. "/calc.py")
   local box = {}
   plugin.pull("codellama:13b-code", function(err, result) box.done, box.err, box.result = true, err, result end)
-  H.wait(function() return plugin.statusline():find("pulling") end, 8000, "the pull to begin")
+  -- A report carries a line Ollama streamed: the pull request has reached it (progress
+  -- begins before the HTTP request is sent, so "pulling" alone could cancel it unsent).
+  H.wait(function()
+    local pulls = require("ollama_lsp.progress").pulls()
+    return pulls[1] ~= nil and pulls[1].entry.message ~= nil
+  end, 8000, "Ollama to stream the pull")
   vim.cmd("OllamaPullCancel")
   H.wait(function() return box.done end, 8000, "the pull to answer")
   H.result.err = box.err
