@@ -96,6 +96,8 @@ class TextChunk:
     done_reason: str = ""
     prompt_tokens: int | None = None
     generated_tokens: int | None = None
+    #: How long the backend spent evaluating ``prompt_tokens`` (learns the prompt budget).
+    prompt_eval_ns: int | None = None
 
 
 class AiProvider(ABC):

@@ -41,6 +41,11 @@ class CompletionSettings:
     #: Upper bound for ``num_ctx``; the model's own context length may be smaller.
     context_tokens: int = 4096
     timeout_ms: int = 10_000
+    #: How long Ollama may spend evaluating new prompt tokens for one suggestion; the
+    #: windows shrink to fit, using the speed Ollama reports (completion/budget.py).
+    prompt_latency_ms: int = 1000
+    #: Evaluate the big window at the cursor while the user pauses, so it is cached.
+    prefill: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,8 @@ _COMPLETION: Table = {
     "suffixLines": ("suffix_lines", _int_between(0, 10_000)),
     "contextTokens": ("context_tokens", _int_between(256, 262_144)),
     "timeoutMs": ("timeout_ms", _int_between(100, 600_000)),
+    "promptLatencyMs": ("prompt_latency_ms", _int_between(50, 600_000)),
+    "prefill": ("prefill", _bool),
 }
 _CACHE: Table = {
     "maxEntries": ("max_entries", _int_between(0, 100_000)),

@@ -87,6 +87,7 @@ class OllamaProvider(AiProvider):
                 done_reason=chunk.done_reason,
                 prompt_tokens=metrics.prompt_eval_count if metrics else None,
                 generated_tokens=metrics.eval_count if metrics else None,
+                prompt_eval_ns=metrics.prompt_eval_duration if metrics else None,
             )
 
     async def chat(self, messages: Sequence[ChatMessage], *, model: str) -> ChatMessage:
