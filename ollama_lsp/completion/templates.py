@@ -58,38 +58,50 @@ class FimTemplate:
         return Prompt(head + body, None, raw=True, stop=self.stop)
 
 
+# Stop strings: only the family's own structure tokens. The model's end-of-generation token
+# needs none (Ollama stops at the vocabulary's end-of-generation ids and at the Modelfile's
+# ``stop`` parameters; we send no ``stop`` when the tuple is empty, so those stay in force).
+# A string of another family is plain text for this model and must not cut a suggestion.
 CODELLAMA = FimTemplate(
     "codellama", "raw", "<PRE> {prefix} <SUF>{suffix} <MID>",
-    stop=("<EOT>", "<PRE>", "<SUF>", "<MID>", "</s>"),
+    # ``<EOT>`` ends the middle (Ollama's Modelfile says the same); a new ``<PRE>``... starts
+    # another FIM turn. Not ``</s>``: the real EOS is a token Ollama stops at, and the text
+    # ``</s>`` is HTML (``<s>struck</s>``).
+    stop=("<EOT>", "<PRE>", "<SUF>", "<MID>"),
 )  # fmt: skip
 STARCODER2 = FimTemplate(
     "starcoder2", "raw", "<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>",
     header="<file_sep>{path}\n",
+    # FIM markers and the file separator start a new piece of the repository-level format;
+    # ``<|endoftext|>`` is the vocabulary's end of text.
     stop=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<|endoftext|>"),
 )  # fmt: skip
 DEEPSEEK = FimTemplate(
     "deepseek-coder", "raw", "<｜fim▁begin｜>{prefix}<｜fim▁hole｜>{suffix}<｜fim▁end｜>",
+    # FIM markers, its end of sentence, and ``<|EOT|>`` (its instruct models' end of turn)
     stop=("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<｜end▁of▁sentence｜>", "<|EOT|>"),
 )  # fmt: skip
 QWEN = FimTemplate(
     "qwen2.5-coder", "raw", "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
     header="<|file_sep|>{path}\n",
+    # FIM and repository-level markers, end of text, and the chat turns the same vocabulary
+    # has (an instruct-tuned coder may open one)
     stop=("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
           "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>"),
 )  # fmt: skip
 CODEGEMMA = FimTemplate(
     "codegemma", "raw", "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
+    # FIM markers, the file separator, end of turn and end of sequence of the Gemma vocabulary
     stop=("<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
           "<end_of_turn>", "<eos>"),
 )  # fmt: skip
+#: Ollama's own template places the FIM tokens and its Modelfile carries the stops.
 SUFFIX = FimTemplate("ollama-insert", "suffix", stop=())
-PREFIX_ONLY = FimTemplate("prefix", "prefix", stop=("</s>", "<|endoftext|>", "<|user|>"))
-
-#: Every token any family uses to mark FIM structure or the end of text: never user-visible.
-SPECIAL_TOKENS: tuple[str, ...] = tuple(
-    dict.fromkeys(t for tpl in (CODELLAMA, STARCODER2, DEEPSEEK, QWEN, CODEGEMMA,
-                                PREFIX_ONLY) for t in tpl.stop)
-)  # fmt: skip
+#: No stop strings: the model is unknown (TinyLlama, SmolLM2, Gemma, Llama...), so any string
+#: we picked would belong to some other family and cut legitimate text (``</s>`` in HTML,
+#: ``<|user|>`` in docs). Ollama itself stops at the model's end-of-generation tokens and at
+#: its Modelfile's ``stop`` parameters, which apply because we then send no ``stop`` at all.
+PREFIX_ONLY = FimTemplate("prefix", "prefix", stop=())
 
 _INSTRUCT = re.compile(r"instruct|chat|python|\b(34|70)b")
 

@@ -1,0 +1,200 @@
+"""From a model's answer to the suggestion shown: a tuple of small filters run in order.
+
+Each filter is ``(text, spot) -> text``, named for what it does, and gives ``""`` when
+nothing is worth showing (``finalize`` then stops). The order matters in a few places: stop
+strings are cut on the model's own text before special strings are restored (a restored
+``</s>`` is the user's text, not a stop); healing is undone before any rule that looks at
+where the text starts; the one-line and block rules run before the rules that compare the
+suggestion with the rest of the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import special
+from .closers import first_duplicate_closer
+from .endings import block_end, limit_lines, one_line
+from .healing import is_word_char
+from .spot import Spot
+
+Filter = Callable[[str, Spot], str]
+
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_OPENERS = set(_CLOSERS.values())
+
+
+def cut_at_stop(text: str, spot: Spot) -> str:
+    """Up to the first of the active template's stop strings, and only those.
+
+    Strings of other families are text for this model (``</s>`` in HTML, ``<|file_sep|>`` in
+    a CodeLlama suggestion); the model's own end of generation is handled by Ollama.
+    """
+    end = first_stop(text, spot.stop)
+    return text if end is None else text[:end]
+
+
+def first_stop(text: str, stop: tuple[str, ...]) -> int | None:
+    """Index of the earliest stop string in ``text``, if any."""
+    found = [i for s in stop if s and (i := text.find(s)) >= 0]
+    return min(found) if found else None
+
+
+def restore_specials(text: str, spot: Spot) -> str:
+    """Undo ``special.neutralise``: the model copies the user's neutralised text."""
+    return special.restore(text)
+
+
+def strip_healed(text: str, spot: Spot) -> str:
+    """Keep only answers that begin with what token healing took off the prompt, minus it."""
+    if not spot.healed:
+        return text
+    return text[len(spot.healed) :] if text.startswith(spot.healed) else ""
+
+
+def drop_extra_leading_space(text: str, spot: Spot) -> str:
+    """After whitespace, a suggestion that starts with more whitespace is moved to the cursor.
+
+    This is a token-boundary artefact (`` \"\"\"`` is one token to a BPE vocabulary, so a
+    model continuing after spaces adds one more); the content after it is what the model
+    meant, so it is kept rather than dropped, at the indentation the user already chose. In
+    a block, the lines after the first lose the same extra indentation, keeping the shape.
+    """
+    if spot.line_before_cursor[-1:] not in (" ", "\t"):
+        return text
+    first, newline, rest = text.partition("\n")
+    extra = first[: len(first) - len(first.lstrip(" \t"))]
+    if not extra or not first.strip():
+        return text
+    if not newline:
+        return first[len(extra) :]
+    later = (line.removeprefix(extra) for line in rest.split("\n"))
+    return first[len(extra) :] + "\n" + "\n".join(later)
+
+
+def keep_one_line(text: str, spot: Spot) -> str:
+    """Single-line mode: one line, maybe after a newline at the end of a complete line."""
+    return text if spot.multiline else one_line(text, spot).keep
+
+
+def limit_length_and_repetition(text: str, spot: Spot) -> str:
+    """Each line within the length and repetition limits (see ``endings.limit_line``)."""
+    return limit_lines(text).keep
+
+
+def cut_block(text: str, spot: Spot) -> str:
+    """Multi-line mode: the block's lines (see ``block_end``)."""
+    if not spot.multiline:
+        return text
+    lines = text.split("\n")
+    return "\n".join(lines[: block_end(text, spot, final=True)])
+
+
+def drop_repeated_next_line(text: str, spot: Spot) -> str:
+    """Drop a last line equal to the suffix's next line (``}`` when the stream ended on it)."""
+    if not spot.multiline:
+        return text
+    head, newline, last = text.rstrip().rpartition("\n")
+    if newline and last.strip() and last.rstrip() == spot.next_line:
+        return head
+    return text
+
+
+def strip_trailing_space(text: str, spot: Spot) -> str:
+    """Trailing whitespace is never worth inserting."""
+    return text.rstrip()
+
+
+def drop_suffix_overlap(text: str, spot: Spot) -> str:
+    """Remove the end of ``text`` that the rest of the cursor line already provides.
+
+    Our whitespace before the cut goes only when the suffix brings its own.
+    """
+    line_after = spot.line_after_cursor
+    rest_of_line = line_after.strip()
+    if not rest_of_line:
+        return text
+    unmatched = _unmatched_closers(text)
+    for size in range(len(rest_of_line), 0, -1):
+        tail = rest_of_line[:size]
+        if not text.endswith(tail):
+            continue
+        brackets_only = all(c in _CLOSERS or c in ",;: " for c in tail)
+        if (brackets_only and unmatched >= sum(c in _CLOSERS for c in tail)) or (
+            not brackets_only and len(tail.strip()) >= 2
+        ):
+            kept = text[: -len(tail)]
+            return kept.rstrip() if not brackets_only and line_after[:1].isspace() else kept
+    return text
+
+
+def _unmatched_closers(text: str) -> int:
+    """Closing brackets in ``text`` that close something opened before the suggestion."""
+    depth = unmatched = 0
+    quote = ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+            continue
+        if ch in "\"'`":
+            quote = ch
+        elif ch in _OPENERS:
+            depth += 1
+        elif ch in _CLOSERS:
+            if depth:
+                depth -= 1
+            else:
+                unmatched += 1
+    return unmatched
+
+
+def drop_closed_closers(text: str, spot: Spot) -> str:
+    """Cut at the first closer or closing quote the rest of the line already has."""
+    end = first_duplicate_closer(text, spot.line_before_cursor, spot.line_after_cursor)
+    return text if end is None else text[:end]
+
+
+def drop_broken_word(text: str, spot: Spot) -> str:
+    """``""`` when the suggestion would glue its last word to a word right after the cursor."""
+    after = spot.line_after_cursor[:1]
+    if text and after and is_word_char(text[-1]) and is_word_char(after):
+        return ""
+    return text
+
+
+def drop_suffix_echo(text: str, spot: Spot) -> str:
+    """``""`` when the model only repeated what is already after the cursor."""
+    return "" if spot.suffix.lstrip().startswith(text.strip()) else text
+
+
+def drop_blank(text: str, spot: Spot) -> str:
+    """Whitespace alone is nothing to show."""
+    return text if text.strip() else ""
+
+
+FILTERS: tuple[Filter, ...] = (
+    cut_at_stop,
+    restore_specials,
+    strip_healed,
+    drop_extra_leading_space,
+    keep_one_line,
+    limit_length_and_repetition,
+    cut_block,
+    drop_repeated_next_line,
+    strip_trailing_space,
+    drop_suffix_overlap,
+    drop_closed_closers,
+    drop_broken_word,
+    drop_suffix_echo,
+    drop_blank,
+)
+
+
+def finalize(text: str, spot: Spot) -> str:
+    """The suggestion to show for the model's answer ``text`` at ``spot``; ``""``: nothing."""
+    for step in FILTERS:
+        text = step(text, spot)
+        if not text:
+            return ""
+    return text
