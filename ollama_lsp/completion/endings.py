@@ -82,7 +82,9 @@ def limit_lines(text: str, *, start: int = 0) -> Cut:
     for i in range(start, len(lines)):
         cut = limit_line(lines[i])
         if cut.final:
-            return Cut("\n".join([*lines[:i], cut.keep]) if cut.keep else "\n".join(lines[:i]), True)
+            return Cut(
+                "\n".join([*lines[:i], cut.keep]) if cut.keep else "\n".join(lines[:i]), True
+            )
     return Cut(text, False)
 
 

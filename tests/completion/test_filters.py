@@ -89,7 +89,7 @@ def test_leading_whitespace_at_the_cursor_is_kept() -> None:
 @pytest.mark.parametrize(
     ("marked", "text", "shown"),
     [
-        ('     ║\n', ' """fill a paragraph."""', '"""fill a paragraph."""'),
+        ("     ║\n", ' """fill a paragraph."""', '"""fill a paragraph."""'),
         ("x = ║", "  1", "1"),
         ("call(a, ║)", " b", "b"),
     ],

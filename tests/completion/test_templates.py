@@ -10,7 +10,6 @@ from ollama_lsp.completion.templates import (
     DEEPSEEK,
     PREFIX_ONLY,
     QWEN,
-    SPECIAL_TOKENS,
     STARCODER2,
     SUFFIX,
     FimTemplate,
@@ -86,10 +85,31 @@ def test_stop_tokens_include_every_fim_marker_of_the_family(template: FimTemplat
     assert {m.strip() for m in markers if m.strip()} <= set(template.stop)
 
 
-def test_special_tokens_cover_every_family_without_duplicates() -> None:
-    for template in [*FIM_FAMILIES, PREFIX_ONLY]:
-        assert set(template.stop) <= set(SPECIAL_TOKENS)
-    assert len(SPECIAL_TOKENS) == len(set(SPECIAL_TOKENS))
+@pytest.mark.parametrize(
+    ("template", "stops"),
+    [
+        (CODELLAMA, {"<EOT>", "<PRE>", "<SUF>", "<MID>"}),
+        (STARCODER2, {"<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>",
+                      "<|endoftext|>"}),
+        (DEEPSEEK, {"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<｜end▁of▁sentence｜>",
+                    "<|EOT|>"}),
+        (QWEN, {"<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+                "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>"}),
+        (CODEGEMMA, {"<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+                     "<end_of_turn>", "<eos>"}),
+    ],
+    ids=lambda value: value.family if isinstance(value, FimTemplate) else "",
+)  # fmt: skip
+def test_stop_strings_are_only_the_familys_own(template: FimTemplate, stops: set[str]) -> None:
+    """Another family's string is text for this model (``</s>`` is HTML to CodeLlama)."""
+    assert set(template.stop) == stops
+    assert len(template.stop) == len(stops)
+
+
+def test_no_stop_strings_where_ollama_knows_the_models_end_better() -> None:
+    """Prefix-only models are unknown to us; Ollama stops at their end-of-generation tokens
+    and Modelfile stops, which apply because an empty tuple sends no ``stop`` at all."""
+    assert PREFIX_ONLY.stop == () == SUFFIX.stop
 
 
 def test_suffix_mode_lets_ollama_place_the_tokens() -> None:
@@ -197,8 +217,7 @@ def test_tinyllama_chat_gets_a_prefix_only_raw_prompt() -> None:
         capabilities=("completion",),
     )
     prompt = template.build("import os\n", "\nprint(1)\n")
-    assert prompt == Prompt("import os\n", None, True, PREFIX_ONLY.stop)
-    assert "<|user|>" in prompt.stop
+    assert prompt == Prompt("import os\n", None, True, ())
 
 
 def test_prefix_only_never_sends_an_empty_prompt() -> None:

@@ -1,0 +1,72 @@
+"""Token healing: the prompt ends at a token boundary, answers must start with what was cut."""
+
+from __future__ import annotations
+
+import pytest
+
+from ollama_lsp.completion.filters import finalize
+from ollama_lsp.completion.healing import MAX_SPACE, MAX_WORD, heal
+
+from .cursor import spot
+
+
+@pytest.mark.parametrize(
+    ("prefix", "prompt", "removed"),
+    [
+        ("def f(x):\n    retur", "def f(x):\n", "    retur"),
+        ("text = ", "text =", " "),
+        ("x = foo.ba", "x = foo.", "ba"),
+        ("call(a, b", "call(a,", " b"),
+        ("\tif", "", "\tif"),
+        ("x = 12", "x =", " 12"),
+        ("naïve_wört", "", "naïve_wört"),
+        ("print(", "print(", ""),
+        ("x = 1\n", "x = 1\n", ""),
+        ("", "", ""),
+    ],
+)
+def test_the_prompt_backs_up_to_the_start_of_the_word_and_its_spaces(
+    prefix: str, prompt: str, removed: str
+) -> None:
+    assert heal(prefix) == (prompt, removed)
+    assert prompt + removed == prefix
+
+
+def test_newlines_are_never_removed() -> None:
+    assert heal("x = 1\n\n   ") == ("x = 1\n\n", "   ")
+
+
+def test_a_word_longer_than_the_bound_is_left_alone() -> None:
+    blob = "a" * (MAX_WORD + 1)
+    assert heal(f"key = {blob}") == (f"key = {blob}", "")
+    assert heal(f"key = {'a' * MAX_WORD}") == ("key =", " " + "a" * MAX_WORD)
+
+
+def test_a_run_of_spaces_longer_than_the_bound_stays_in_the_prompt() -> None:
+    prefix = "x" + " " * (MAX_SPACE + 1) + "ab"
+    assert heal(prefix) == (prefix[:-2], "ab")
+
+
+@pytest.mark.parametrize(
+    ("marked", "answer", "shown"),
+    [
+        ("def f(x):\n    retur║\n", "    return x", "n x"),
+        ("def f(x):\n    retur║\n", "    return_value = x", "n_value = x"),
+        ("text = ║\n", "\n", ""),
+        ("text = ║\n", " wrap(text)", "wrap(text)"),
+        ("x = foo.ba║\n", "bar()", "r()"),
+        ("x = foo.ba║\n", "qux()", ""),
+        ("def f(x):\n    retur║\n", "    retur", ""),
+    ],
+)
+def test_answers_must_begin_with_the_removed_text_which_is_stripped(
+    marked: str, answer: str, shown: str
+) -> None:
+    assert finalize(answer, spot(marked, heal=True)) == shown
+
+
+def test_a_leading_space_error_after_healed_indentation_is_fixed() -> None:
+    """SmolLM2 on a 5-space line: `` \"\"\"fill…`` one space too far."""
+    where = spot("def fill(text):\n     ║\n", heal=True, multiline=False)
+    assert where.healed == "     "
+    assert finalize('      """fill text."""', where) == '"""fill text."""'
