@@ -1,18 +1,17 @@
 """Command line: ``ollama-lsp`` runs the language server (stdio by default).
 
 ``ollama-lsp check`` asks Ollama what it has, so a new user can see in one command whether
-the server will work before wiring up an editor. Logs go to stderr (or ``--log-file``):
-on stdio, stdout is the LSP channel and must carry nothing else.
+the server will work before wiring up an editor. Logs go to the editor (``window/logMessage``)
+once it has connected, else to stderr (or ``--log-file``; see ``logs``): on stdio, stdout is the
+LSP channel and must carry nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import sys
 
-from . import __version__
+from . import __version__, logs
 from .ollama.client import OllamaClient
 from .ollama.errors import OllamaError
 from .ollama.host import host_from_env
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="WARNING",
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level (logs go to stderr)",
+        help="log level (logs go to the editor's log, and to stderr before it connects)",
     )
     parser.add_argument("--log-file", default=None, help="log to this file instead of stderr")
     sub = parser.add_subparsers(dest="command")
@@ -50,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(args.log_level, args.log_file)
+    logs.configure(args.log_level, args.log_file)
     if args.command == "check":
         return asyncio.run(_check(args.ollama_host or host_from_env(), args.model))
     from . import stdio  # imported late: `--version` and `check` stay fast
@@ -85,15 +84,3 @@ async def _check(host: str, model: str) -> int:
         return 1
     print(f"Ready: completions will use {model}")
     return 0
-
-
-def _configure_logging(level: str, log_file: str | None) -> None:
-    handler: logging.Handler = (
-        logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
-    )
-    logging.basicConfig(
-        level=level, handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    if level != "DEBUG":
-        logging.getLogger("pygls").setLevel(logging.WARNING)
-        logging.getLogger("httpx").setLevel(logging.WARNING)

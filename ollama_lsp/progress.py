@@ -1,8 +1,10 @@
 """Work-done progress (``$/progress``) for slow work: pulls, model loads, slow completions.
 
 One class serves all three because they differ only in timing: a pull starts its progress at
-once and is cancellable; a completion shows progress only once it has run longer than a
-threshold, so fast completions show nothing (no flicker in the status bar). It uses the
+once and is cancellable; a completion's progress is armed only when the model is actually asked
+(``start()``, not on entering: a request that is still waiting out the debounce is not
+"generating"), and shows only if no answer came within a threshold after that, so fast
+completions show nothing (no flicker in the status bar). It uses the
 client's ``workDoneToken`` when the request carried one, else creates a token — but only if
 the client said it supports work-done progress. Reports are throttled, and the token is
 forgotten at the end (pygls keeps every token otherwise, which grows without bound in a
@@ -43,6 +45,7 @@ class WorkDone:
         *,
         token: types.ProgressToken | None = None,
         delay: float = 0.0,
+        on_start: bool = False,
         cancellable: bool = False,
         on_cancel: Callable[[], Any] | None = None,
     ) -> None:
@@ -50,6 +53,7 @@ class WorkDone:
         self._title = title
         self._token = token
         self._delay = delay
+        self._on_start = on_start
         self._cancellable = cancellable
         self._on_cancel = on_cancel
         self._enabled = token is not None or client_supports_progress(ls)
@@ -63,12 +67,18 @@ class WorkDone:
         return self._begun
 
     async def __aenter__(self) -> WorkDone:
-        if self._enabled:
+        """Begin now (or ``delay`` from now); with ``on_start=True`` wait for ``start()``."""
+        if self._enabled and not self._on_start:
             if self._delay <= 0:
                 await self._begin()
             else:
-                self._starter = asyncio.create_task(self._begin_later())
+                self.start()
         return self
+
+    def start(self) -> None:
+        """Arm the progress: it begins ``delay`` from now. Later calls change nothing."""
+        if self._enabled and self._starter is None and not self._begun:
+            self._starter = asyncio.create_task(self._begin_later())
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._starter is not None and not self._starter.done():

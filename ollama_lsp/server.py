@@ -19,7 +19,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from . import __version__, settings
+from . import __version__, logs, settings
 from .completion.engine import CompletionEngine, Query
 from .documents import LineDocument
 from .documents import install as install_line_documents
@@ -35,7 +35,9 @@ from .provider import ModelUnavailable, ProviderError
 
 log = logging.getLogger(__name__)
 
-#: Completions faster than this show no progress at all.
+#: Answers that come this soon after the model was asked show no progress at all: a warm
+#: model's one-line suggestion takes about that long, and a status-bar spinner flashing on
+#: every keystroke is noise. Counted from the ask, not from the request (see ``_complete``).
 PROGRESS_DELAY_S = 0.3
 ACCEPTED_COMMAND = "ollama.accepted"
 COMPLETION_TRIGGERS = [".", "(", "[", "{", ",", ":", "=", "\n"]
@@ -58,6 +60,9 @@ class OllamaLanguageServer(LanguageServer):
         self.selected: dict[str, str] = {}
         self.background: set[asyncio.Task[Any]] = set()
         self.initialized = False
+        #: Documents the client has asked inline completions for: there the ghost text is
+        #: the suggestion, and automatic textDocument/completion requests are not served.
+        self.inline_documents: set[str] = set()
         self._init_settings = self.settings
         self._configured = self.settings
 
@@ -225,8 +230,7 @@ class _Listener:
         log.info("%s", error.message)
 
     def failed(self, error: ProviderError) -> None:
-        log.warning("%s", error.message)
-        self.ls.log_to_client(error.message, types.MessageType.Warning)
+        log.warning("%s", error.message)  # reaches the editor's log as a Warning (``logs``)
 
 
 def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
@@ -235,6 +239,7 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: OllamaLanguageServer, params: types.InitializeParams) -> None:
+        logs.client_handler.connect(ls)  # from now on our log lines go to the editor's log
         install_line_documents(ls)
         result = settings.parse(params.initialization_options)
         ls._init_settings = result.settings
@@ -258,11 +263,13 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: OllamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.engine.close_document(params.text_document.uri)
+        ls.inline_documents.discard(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: OllamaLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
+        ls.inline_documents.add(params.text_document.uri)
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         text, cursor = await _complete(ls, params, invoked, params.work_done_token)
         if not text:
@@ -284,6 +291,12 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
     ) -> types.CompletionList:
         context = params.context
         invoked = context is None or context.trigger_kind == types.CompletionTriggerKind.Invoked
+        if not invoked and params.text_document.uri in ls.inline_documents:
+            # Typing a trigger character ("\n", ".") in an editor that also asks for inline
+            # completions sends both requests at once, and the engine lets the newer one
+            # supersede the older: they would cancel each other. The ghost text serves this
+            # document; complete=False so the client does not re-ask on every keystroke.
+            return types.CompletionList(is_incomplete=False, items=[])
         text, cursor = await _complete(ls, params, invoked, params.work_done_token)
         if not text:
             return types.CompletionList(is_incomplete=True, items=[])
@@ -330,8 +343,16 @@ async def _complete(
         language=document.language_id,
     )
     title = f"Generating with {ls.settings.model}…"
-    async with WorkDone(ls, title, token=token, delay=PROGRESS_DELAY_S) as progress:
-        text = await ls.engine.complete(query, on_tokens=lambda n: progress.report(f"{n} tokens"))
+    async with WorkDone(ls, title, token=token, delay=PROGRESS_DELAY_S, on_start=True) as progress:
+
+        def on_tokens(n: int) -> None:
+            # The engine calls on_tokens(0) when it asks the model (starts or joins a generation),
+            # so time spent waiting out the debounce or answered from the cache shows nothing.
+            progress.start()
+            if n:
+                progress.report(f"{n} tokens")
+
+        text = await ls.engine.complete(query, on_tokens=on_tokens)
     return text, cursor
 
 
