@@ -18,6 +18,7 @@ import {
 } from "vscode-languageclient/node";
 
 import { Commands, type Server } from "./commands";
+import { findExecutable, pipeByLevel } from "./serverProcess";
 import { SECTION, SETTING_DEFAULTS, resolveServerPath, serverArgs, settingsFor } from "./settings";
 import { ModelStatusBar } from "./statusBar";
 
@@ -90,11 +91,31 @@ class Session implements Server, vscode.Disposable {
             command,
             args: serverArgs(config.get("serverArgs")),
         };
+        if (findExecutable(command) === undefined) {
+            // Found out here, not by the client: its own failure toast cannot be turned off,
+            // and with ours that made two for one problem.
+            const missing = command.includes("/") ? "does not exist or is not executable" : "is not on PATH";
+            this.startFailed(command, new Error(`${command} ${missing}`), true);
+            return;
+        }
         const clientOptions: LanguageClientOptions = {
             documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
             initializationOptions: () => ({ [SECTION]: settingsFor(vscode.workspace.getConfiguration(SECTION)) }),
             synchronize: { configurationSection: SECTION },
             outputChannel: this.output,
+            // The client's default writes every stderr line as [error]; keep the server's levels.
+            stdioOptions: {
+                stdout: (input, channel) => pipeByLevel(input, channel),
+                stderr: (input, channel) => pipeByLevel(input, channel),
+            },
+            middleware: {
+                // With inline suggestions on, the server's suggestion is the ghost text. VS Code
+                // sends a completion request with every word typed (quick suggestions) and on
+                // each trigger character; answered too, the two requests would supersede each
+                // other in the server. Turn editor.inlineSuggest.enabled off to get the list.
+                provideCompletionItem: (document, position, context, token, next) =>
+                    inlineSuggestions(document) ? undefined : next(document, position, context, token),
+            },
         };
         let client: LanguageClient;
         try {
@@ -102,7 +123,7 @@ class Session implements Server, vscode.Disposable {
             this.client = client;
             await client.start();
         } catch (err) {
-            this.startFailed(command, err);
+            this.startFailed(command, err, false); // the client has shown its own toast
             return;
         }
         client.onDidChangeState((event) => {
@@ -117,8 +138,11 @@ class Session implements Server, vscode.Disposable {
         });
     }
 
-    /** Say why the server did not start and where to fix it, without holding up `starting`. */
-    private startFailed(command: string, err: unknown): void {
+    /**
+     * Say why the server did not start and where to fix it, without holding up `starting`:
+     * in the output and the status bar, and in a toast unless the client has shown one.
+     */
+    private startFailed(command: string, err: unknown, toast: boolean): void {
         const reason = err instanceof Error ? err.message : String(err);
         this.statusBar.setFailure(reason);
         this.output.error(
@@ -126,6 +150,9 @@ class Session implements Server, vscode.Disposable {
                 "Install the server (pip install ollama-lsp, or pip install . in its repository) " +
                 "or set ollamaLsp.serverPath to the executable.",
         );
+        if (!toast) {
+            return;
+        }
         void vscode.window
             .showErrorMessage(`Ollama LSP: could not start “${command}”. Is ollama-lsp installed?`, "Open Settings", "Show Output")
             .then((choice) => {
@@ -136,6 +163,11 @@ class Session implements Server, vscode.Disposable {
                 }
             });
     }
+}
+
+/** Whether VS Code shows inline suggestions (ghost text) in `document`'s language. */
+function inlineSuggestions(document: vscode.TextDocument): boolean {
+    return vscode.workspace.getConfiguration("editor", document).get<boolean>("inlineSuggest.enabled", true);
 }
 
 let session: Session | undefined;
