@@ -28,6 +28,16 @@ class StreamCutter:
         self._raw = ""
         self._open_line = 0
 
+    @property
+    def partial(self) -> str:
+        """The suggestion streamed so far as the user would see it: healed text stripped,
+        special strings restored (``""`` while the healed text is still arriving). What a
+        request typed-through an unfinished generation compares with what was typed."""
+        healed = self.spot.healed
+        if len(self.text) <= len(healed) or not self.text.startswith(healed):
+            return ""
+        return special.restore(self.text[len(healed) :])
+
     def feed(self, piece: str) -> bool:
         """Add ``piece``; True once the suggestion is complete (or can only be ``""``)."""
         if self.done:

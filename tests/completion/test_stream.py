@@ -236,3 +236,12 @@ def test_stopping_early_never_changes_what_is_shown(marked: str, answer: str, he
     where = spot(marked, heal=heal, stop=CODELLAMA.stop)
     cutter, _ = stream(chars(answer), where)
     assert finalize(cutter.text, where) == finalize(answer, where)
+
+
+def test_the_partial_suggestion_is_relative_to_the_cursor() -> None:
+    """Typing through an unfinished generation compares what was typed with this."""
+    cutter = StreamCutter(spot("    retur║\n", heal=True))
+    cutter.feed("    ret")
+    assert cutter.partial == ""
+    cutter.feed("urn '<\u200b/s>")
+    assert cutter.partial == "n '</s>"
