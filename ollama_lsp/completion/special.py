@@ -22,7 +22,9 @@ import re
 ZWSP = "\u200b"
 
 #: Special-token strings of every family we know. The families: end/begin of text, chat
-#: turns, fill-in-the-middle and repository-level markers.
+#: turns, fill-in-the-middle and repository-level markers. Checked against the control tokens
+#: of the real SmolLM2 and Gemma 3 vocabularies (their user-defined tokens, Gemma's ``<table>``
+#: or ``<b>``, are ordinary text the model was trained to read, and are left alone).
 SPECIAL_STRINGS: tuple[str, ...] = (
     # Llama 1/2, Mistral, TinyLlama, CodeLlama (SentencePiece)
     "</s>", "<s>", "<unk>", "[INST]", "[/INST]",
@@ -32,7 +34,10 @@ SPECIAL_STRINGS: tuple[str, ...] = (
     # GPT-2 style BPE: StarCoder, SmolLM, Qwen, Phi
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|end|>",
     "<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<fim_pad>",
-    "<file_sep>", "<filename>", "<repo_name>", "<gh_stars>", "<issue_start>", "<jupyter_code>",
+    "<file_sep>", "<filename>", "<repo_name>", "<reponame>", "<gh_stars>",
+    "<issue_start>", "<issue_comment>", "<issue_closed>", "<jupyter_start>", "<jupyter_text>",
+    "<jupyter_code>", "<jupyter_output>", "<jupyter_script>", "<empty_output>",
+    "<commit_before>", "<commit_msg>", "<commit_after>",
     "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
     "<|file_sep|>", "<|repo_name|>",
     # Gemma, CodeGemma
@@ -49,12 +54,18 @@ SPECIAL_STRINGS: tuple[str, ...] = (
 )  # fmt: skip
 
 
+#: Numbered families, as regular expressions for what follows the first character: Gemma's
+#: 6,242 ``<unusedN>`` control tokens, Llama 3's ``<|reserved_special_token_N|>``.
+SPECIAL_NUMBERED: tuple[str, ...] = (r"unused\d+>", r"\|reserved_special_token_\d+\|>")
+
+
 def _pattern(run: str) -> re.Pattern[str]:
     """One scan for every string, a U+200B run (``*`` or ``+``) allowed after its first char."""
-    parts = (
+    parts = [
         f"{re.escape(s[0])}{ZWSP}{run}{re.escape(s[1:])}"
         for s in sorted(SPECIAL_STRINGS, key=len, reverse=True)
-    )
+    ]
+    parts += [f"<{ZWSP}{run}{rest}" for rest in SPECIAL_NUMBERED]
     return re.compile("|".join(parts))
 
 

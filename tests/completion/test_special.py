@@ -82,13 +82,21 @@ def test_a_zero_width_space_the_user_already_wrote_comes_back_too() -> None:
     assert restore(neutralise(text)) == text
 
 
+@pytest.mark.parametrize("special", ["<unused0>", "<unused6241>", "<|reserved_special_token_7|>"])
+def test_numbered_families_are_neutralised_too(special: str) -> None:
+    text = f"x = '{special}'"
+    harmless = neutralise(text)
+    assert special not in harmless and restore(harmless) == text
+
+
 def test_text_without_special_strings_is_unchanged() -> None:
-    text = "if a < b and c > d: x[0] = '<html>' # <- [note]"
+    text = "if a < b and c > d: x[0] = '<html>' # <- [note] <unused> <b>bold</b>"
     assert neutralise(text) == text == restore(text)
 
 
 def test_round_trip_on_random_mixtures() -> None:
     pieces = [*SPECIAL_STRINGS, ZWSP, "<", ">", "[", "]", "/", "s", "|", " ", "x", "\n"]
+    pieces += ["unused", "7", "<unused7>", "<|reserved_special_token_1|>"]
     rng = random.Random(9)
     for _ in range(2000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
