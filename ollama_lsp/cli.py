@@ -58,9 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     server = create_server(args.ollama_host)
     if args.tcp:
         server.start_tcp(args.host, args.port)
-    else:
-        stdio.serve(server)
-    return 0
+        return 0
+    stdio.end_process(stdio.serve(server))  # ``exit`` ends the process at once (see stdio)
+    return 1  # not reached
 
 
 async def _check(host: str, model: str) -> int:

@@ -6,19 +6,33 @@ any accent or emoji, and the model then completes the wrong text. Per the LSP sp
 character past the end of its line means the end of the line; a *line* past the end of the
 document is an error the client should hear about.
 
-Documents are kept as lists of lines (see ``documents``), split at ``\\n``; a CRLF line keeps
-its ``\\r``, which is not part of the line's content (a position never points after it). A
-lone ``\\r`` (the pre-2001 Mac convention) is not treated as a line end. Only the cursor's
-own line is scanned, so a multi-megabyte document costs what a small one does.
+Documents are kept as lists of lines (see ``documents``), split where LSP ends a line: at
+``\\n``, ``\\r\\n`` and a lone ``\\r`` (the pre-2001 Mac convention, which editors still
+honour). A line ended by ``\\r\\n`` or ``\\r`` keeps its ``\\r``, which is not part of the
+line's content (a position never points after it). Only the cursor's own line is scanned,
+so a multi-megabyte document costs what a small one does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Literal
 
 Encoding = Literal["utf-8", "utf-16", "utf-32"]
+_ENCODINGS: frozenset[str] = frozenset(("utf-8", "utf-16", "utf-32"))
+
+
+def encoding_name(kind: object) -> Encoding:
+    """The negotiated encoding as a plain name; UTF-16 (LSP's default) when none was.
+
+    pygls hands over either a string or a ``PositionEncodingKind``, a ``str`` enum whose
+    ``str()`` is ``'PositionEncodingKind.Utf16'``, not ``'utf-16'``: compared as a string it
+    matches no encoding and positions would be counted in code points.
+    """
+    name = kind.value if isinstance(kind, Enum) else kind
+    return name if name in _ENCODINGS else "utf-16"  # type: ignore[return-value]
 
 
 class PositionError(ValueError):
@@ -76,5 +90,7 @@ def cursor_in(lines: Sequence[str], line: int, character: int, encoding: str = "
         )
     text = content(lines[line])
     column = index_in_line(text, character, encoding)
-    clamped = character if column < len(text) else min(character, units(text, encoding))
-    return Cursor(line=line, column=column, character=clamped)
+    # The units before ``column``: clamped to the line's end, and never between the units of
+    # one character (the two halves of an emoji in UTF-16, the bytes of "é" in UTF-8).
+    exact = encoding == "utf-32" or text.isascii()
+    return Cursor(line, column, column if exact else units(text[:column], encoding))

@@ -24,10 +24,28 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
+from .protocol import OllamaProtocol
+
 log = logging.getLogger(__name__)
 
 #: Reports closer together than this are dropped (except the last before ``end``).
 REPORT_INTERVAL_S = 0.1
+#: A client that has not answered ``window/workDoneProgress/create`` by then never will.
+CREATE_WAIT_S = 2.0
+
+
+async def _create(ls: LanguageServer, token: str) -> None:
+    """``window/workDoneProgress/create``, waiting at most ``CREATE_WAIT_S`` for the answer.
+
+    pygls's ``create_async`` waits forever: a client that never answers would hang the pull,
+    select or chat that wanted to show progress.
+    """
+    params = types.WorkDoneProgressCreateParams(token=token)
+    protocol = ls.protocol
+    if isinstance(protocol, OllamaProtocol):
+        await protocol.request(types.WINDOW_WORK_DONE_PROGRESS_CREATE, params, CREATE_WAIT_S)
+    else:
+        await asyncio.wait_for(ls.work_done_progress.create_async(token), CREATE_WAIT_S)
 
 
 def client_supports_progress(ls: LanguageServer) -> bool:
@@ -123,7 +141,10 @@ class WorkDone:
         if self._token is None:
             token = f"ollama-lsp/{uuid.uuid4()}"
             try:
-                await progress.create_async(token)
+                await _create(self._ls, token)
+            except TimeoutError:
+                log.info("no answer to window/workDoneProgress/create: carrying on without")
+                return
             except Exception as exc:  # a client may refuse; progress is a nicety
                 log.debug("client refused a progress token: %s", exc)
                 return

@@ -29,8 +29,9 @@ from .notices import NoticeBoard
 from .ollama.client import OllamaClient
 from .ollama.host import host_from_env, parse_host
 from .ollama.provider import OllamaProvider
-from .positions import Cursor, PositionError, cursor_in
+from .positions import Cursor, PositionError, cursor_in, encoding_name
 from .progress import WorkDone
+from .protocol import OllamaProtocol
 from .provider import ModelUnavailable, ProviderError
 
 log = logging.getLogger(__name__)
@@ -40,14 +41,18 @@ log = logging.getLogger(__name__)
 #: every keystroke is noise. Counted from the ask, not from the request (see ``_complete``).
 PROGRESS_DELAY_S = 0.3
 ACCEPTED_COMMAND = "ollama.accepted"
+#: How long ``workspace/configuration`` may take before the settings we have are kept.
+CONFIGURATION_WAIT_S = 5.0
 COMPLETION_TRIGGERS = [".", "(", "[", "{", ",", ":", "=", "\n"]
 
 
 class OllamaLanguageServer(LanguageServer):
     """Holds the one Ollama client, provider and completion engine for the process."""
 
+    protocol: OllamaProtocol
+
     def __init__(self, *, ollama_host: str | None = None) -> None:
-        super().__init__("ollama-lsp", __version__)
+        super().__init__("ollama-lsp", __version__, protocol_cls=OllamaProtocol)
         self.env_host = ollama_host or host_from_env()
         self.client = OllamaClient(self.env_host)
         self.settings = settings.Settings()
@@ -136,8 +141,10 @@ class OllamaLanguageServer(LanguageServer):
         if not (caps and caps.configuration):
             return
         try:
-            (section,) = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section="ollama")])
+            (section,) = await self.protocol.request(  # bounded: a client may never answer
+                types.WORKSPACE_CONFIGURATION,
+                types.ConfigurationParams(items=[types.ConfigurationItem(section="ollama")]),
+                CONFIGURATION_WAIT_S,
             )
         except Exception as exc:  # a client that fails this request must not stop us
             log.warning("workspace/configuration failed: %s", exc)
@@ -158,9 +165,9 @@ class OllamaLanguageServer(LanguageServer):
         return document
 
     def cursor(self, document: LineDocument, position: types.Position) -> Cursor:
-        encoding = self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        encoding = encoding_name(self.workspace.position_encoding)
         try:
-            return cursor_in(document.line_list, position.line, position.character, str(encoding))
+            return cursor_in(document.line_list, position.line, position.character, encoding)
         except PositionError as exc:
             raise JsonRpcInvalidParams(f"{exc} ({document.uri})") from None
 
