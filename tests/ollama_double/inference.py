@@ -2,12 +2,12 @@
 
 decode -> top_logprobs -> model lookup (404) -> unload (empty prompt + keep_alive 0) -> raw
 conflicts -> capabilities (insert, thinking) -> options (500) -> schedule (queue, load) ->
-load-only reply -> render -> runner (prompt cache, truncation) -> stream.
+load-only reply -> render -> engine (prompt cache, truncation, sampling: ``engines/``) -> the
+``done`` line with Ollama's metrics.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,14 +15,13 @@ from typing import Any
 
 from aiohttp import web
 
+from .engines import Result, Turn
 from .exchange import Exchange, Respond
-from .generation import Outcome, pieces
 from .names import parse_name
-from .runners import DEFAULT_KEEP_ALIVE_S, Runner
+from .runners import DEFAULT_KEEP_ALIVE_S
 from .schemas import CHAT, GENERATE, RUNNER_OPTIONS, OptionError, effective_options
 from .state import Installed
 from .templates import family_for_text, render_fim, render_messages
-from .tokens import prompt_eval_count, tokenize, truncate
 
 
 @dataclass
@@ -171,9 +170,18 @@ def _chunk(ex: Exchange, job: Job, text: str) -> dict[str, Any]:
     return {"model": job.model, "created_at": ex.now(), "response": text, "done": False}
 
 
-async def _pause(seconds: float) -> None:
-    if seconds > 0:
-        await asyncio.sleep(seconds)
+def _reported_prompt_count(ex: Exchange, result: Result) -> int:
+    """``prompt_eval_count`` as Ollama reports it: the whole prompt, cached tokens included.
+
+    Ollama's runners count the prompt after truncation, before the cache is consulted
+    (v0.12.0 ``runner/ollamarunner/runner.go`` L169 ``numPromptInputs: len(inputs)``, reported
+    at L888); on llama-server, v0.30.0 reported only llama-server's ``prompt_n`` and v0.30.1
+    restored the full count as ``cache_n + prompt_n`` (``llm/llama_server.go``
+    ``promptEvalCount``, ollama/ollama#16428). ``prompt_eval_duration`` covers only the
+    tokens actually evaluated, so count/duration is no speed once a prefix is cached."""
+    if ex.state.reports_evaluated_only:
+        return result.evaluated
+    return result.prompt_tokens
 
 
 async def run(ex: Exchange, job: Job) -> web.StreamResponse:
@@ -198,87 +206,45 @@ async def run(ex: Exchange, job: Job) -> web.StreamResponse:
     )
     async with slot_cm as slot:
         ex.update(loaded=slot.loaded, reloaded=slot.reloaded)
-        timing = Timing(start=start, load_ns=max(1, time.monotonic_ns() - start))
+        load_ns = max(1, time.monotonic_ns() - start)
         if job.load_only:
             done = _chat_done if job.chat else _generate_done
             return await ex.send_single(done(ex, job.model, "load"))
+        engine = ex.state.engine_for(spec)
         rendered = job.render()
-        prompt = (ex.state.vocab.text(job.context) if job.context else "") + rendered
+        context = engine.context_text(slot.runner, job.context) if job.context else ""
+        prompt = context + rendered
         ex.update(rendered_prompt=prompt)
         if job.debug_render_only:
             debug = {"_debug_info": {"rendered_template": prompt, "image_count": 0}}
             return await ex.send_single(_chunk(ex, job, "") | debug)
-        tokens = await _evaluate(ex, slot.runner, prompt, num_ctx, job.options, timing)
-        return await _generate_answer(ex, job, slot.runner, tokens, rendered, timing)
 
+        async def emit(piece: str) -> None:
+            if ex.streaming:
+                await ex.send_line(_chunk(ex, job, piece), piece)
 
-@dataclass
-class Timing:
-    start: int
-    load_ns: int
-    evaluated: int = 0
-    prompt_ns: int = 0
+        turn = Turn(prompt, num_ctx, job.options, job.body, job.model, ex.update, emit)
+        result = await engine.generate(slot.runner, turn)
+        ex.update(eval_count=result.eval_count)
+        if not ex.streaming:
+            ex.update(response_text=result.text)
 
-
-async def _evaluate(
-    ex: Exchange, runner: Runner, prompt: str, num_ctx: int, options: dict, timing: Timing
-) -> list[str]:
-    """Truncate to the context, count what the prompt cache does not cover, take its time."""
-    all_tokens = tokenize(prompt)
-    tokens = truncate(all_tokens, num_ctx, options["num_keep"])
-    timing.evaluated = prompt_eval_count(runner.cache, tokens)
-    ex.update(
-        phase="evaluating",
-        prompt_tokens=len(tokens),
-        truncated=len(tokens) < len(all_tokens),
-        prompt_eval_count=timing.evaluated,
-    )
-    eval_start = time.monotonic_ns()
-    runner.cache = list(tokens)
-    await _pause(ex.state.latency.prompt_token_s * timing.evaluated)
-    timing.prompt_ns = max(1, time.monotonic_ns() - eval_start)
-    return tokens
-
-
-async def _generate_answer(
-    ex: Exchange, job: Job, runner: Runner, tokens: list[str], rendered: str, timing: Timing
-) -> web.StreamResponse:
-    """Stream the scripted answer piece by piece (or collect it), then the ``done`` object."""
-    latency = ex.state.latency
-    options = job.options
-    outcome = Outcome()
-    ex.update(phase="streaming")
-    sent: list[str] = []
-    gen_start = time.monotonic_ns()
-    text = ex.state.answer(job.body, job.model)
-    for piece in pieces(text, options["stop"], options["num_predict"], outcome):
-        await _pause(latency.first_token_s if not sent else latency.per_token_s)
-        sent.append(piece)
-        runner.cache = tokens + list(outcome.tokens or [])
-        if ex.streaming:
-            await ex.send_line(_chunk(ex, job, piece), piece)
-    runner.cache = tokens + list(outcome.tokens or [])
-    eval_ns = max(1, time.monotonic_ns() - gen_start)
-    full = "".join(sent)
-    ex.update(eval_count=outcome.eval_count)
-    if not ex.streaming:
-        ex.update(response_text=full)
-
-    final = _chunk(ex, job, "" if ex.streaming else full)
-    final["done"] = True
-    final["done_reason"] = outcome.done_reason
-    if not job.chat and not job.raw:
-        final["context"] = (job.context or []) + ex.state.vocab.ids(tokenize(rendered + full))
-    final |= _metrics(
-        total_duration=max(1, time.monotonic_ns() - timing.start),
-        load_duration=timing.load_ns,
-        prompt_eval_count=timing.evaluated,
-        prompt_eval_duration=timing.prompt_ns,
-        eval_count=outcome.eval_count,
-        eval_duration=eval_ns,
-    )
-    if not ex.streaming:
-        return await ex.send_single(final)
-    await ex.send_line(final, final=True)
-    assert ex.response is not None
-    return ex.response
+        final = _chunk(ex, job, "" if ex.streaming else result.text)
+        final["done"] = True
+        final["done_reason"] = result.done_reason
+        if not job.chat and not job.raw:
+            ids = engine.context_ids(slot.runner, rendered + result.text)
+            final["context"] = (job.context or []) + ids
+        final |= _metrics(
+            total_duration=max(1, time.monotonic_ns() - start),
+            load_duration=load_ns,
+            prompt_eval_count=_reported_prompt_count(ex, result),
+            prompt_eval_duration=result.prompt_ns,
+            eval_count=result.eval_count,
+            eval_duration=result.eval_ns,
+        )
+        if not ex.streaming:
+            return await ex.send_single(final)
+        await ex.send_line(final, final=True)
+        assert ex.response is not None
+        return ex.response

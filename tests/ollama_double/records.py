@@ -34,6 +34,10 @@ class RecordedRequest:
     prompt_tokens: int | None = None
     truncated: bool = False
     prompt_eval_count: int | None = None
+    """Prompt tokens the engine actually evaluated (the rest came from its prompt cache).
+    The wire's ``prompt_eval_count`` is the whole prompt, as Ollama reports it."""
+    prompt_token_ids: list[int] | None = None
+    """The prompt's token ids after truncation (the real vocabulary's with the llama engine)."""
     eval_count: int | None = None
     loaded: bool = False
     """This request cold-loaded the model."""

@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import math
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from .catalogue import ModelSpec
 from .gotime import FOREVER, expiry_ns
@@ -40,6 +41,8 @@ class Runner:
     """Clock seconds when it unloads (``inf`` = never); ``None`` while never idle yet."""
     expires_wall_ns: int | None = None
     unload_when_idle: bool = False
+    engine_state: Any = None
+    """What the engine loaded for this runner (a real engine's model and its KV cache)."""
 
     @property
     def size(self) -> int:
@@ -60,12 +63,14 @@ class Scheduler:
         lock: threading.RLock,
         clock: Callable[[], float],
         wall_ns: Callable[[], int],
-        load_delay: Callable[[], float],
+        load: Callable[[Runner], Awaitable[None]],
+        release: Callable[[Runner], None],
     ) -> None:
         self._lock = lock
         self._clock = clock
         self._wall_ns = wall_ns
-        self._load_delay = load_delay
+        self._load = load
+        self._release = release
         self._runners: dict[str, Runner] = {}
         self._slots: dict[str, asyncio.Lock] = {}
 
@@ -92,7 +97,14 @@ class Scheduler:
         now = self._clock()
         for key, r in list(self._runners.items()):
             if not r.active and r.expires_at is not None and now >= r.expires_at:
-                del self._runners[key]
+                self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        """Forget a runner and let its engine free it (only ever an idle one, or a replaced one
+        whose request finished)."""
+        runner = self._runners.pop(key, None)
+        if runner is not None:
+            self._release(runner)
 
     # --- changes ------------------------------------------------------------------------------
 
@@ -104,13 +116,13 @@ class Scheduler:
             if runner.active:
                 runner.unload_when_idle = True
             else:
-                del self._runners[key]
+                self._drop(key)
 
     def _evict_for_new(self) -> None:
         idle = [r for r in self._runners.values() if not r.active]
         if len(self._runners) >= MAX_LOADED and idle:
             victim = min(idle, key=lambda r: r.expires_at if r.expires_at is not None else math.inf)
-            del self._runners[victim.key]
+            self._drop(victim.key)
 
     def _finish(self, runner: Runner, keep_alive_s: float) -> None:
         with self._lock:
@@ -120,7 +132,7 @@ class Scheduler:
                 return
             if runner.unload_when_idle or runner.keep_alive_s == 0:
                 if self._runners.get(runner.key) is runner:
-                    del self._runners[runner.key]
+                    self._drop(runner.key)
                 return
             ka = runner.keep_alive_s
             runner.expires_at = math.inf if ka == FOREVER else self._clock() + ka
@@ -164,13 +176,16 @@ class Scheduler:
             if need is not None:
                 on_phase("loading")
                 with self._lock:
-                    self._runners.pop(key, None)
-                delay = self._load_delay()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                    self._drop(key)
+                fresh = Runner(key, name, spec, runner_options, num_ctx)
+                try:
+                    await self._load(fresh)
+                except BaseException:
+                    self._release(fresh)
+                    raise
                 with self._lock:
                     self._evict_for_new()
-                    self._runners[key] = Runner(key, name, spec, runner_options, num_ctx)
+                    self._runners[key] = fresh
             runner = self._acquire_loaded(key, keep_alive_s)
             try:
                 yield Slot(runner, loaded=need == "load", reloaded=need == "reload")

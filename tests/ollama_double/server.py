@@ -13,6 +13,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from .app import TASKS, build_app
+from .engines import Engine
 from .faults import Fault, validate
 from .names import parse_name
 from .records import RecordedRequest
@@ -34,8 +35,11 @@ class OllamaDouble:
         host: str = "127.0.0.1",
         port: int = 0,
         log_requests: bool = False,
+        engine: Engine | None = None,
     ) -> None:
-        self._state = DoubleState(installed, version, log_requests=log_requests)
+        """``engine``: what runs the models it can (``engines.llama.LlamaEngine`` for the real
+        ones); the scripted engine runs the rest, and everything by default."""
+        self._state = DoubleState(installed, version, log_requests=log_requests, engine=engine)
         self._bind = (host, port)
         self._port: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

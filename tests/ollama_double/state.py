@@ -14,10 +14,12 @@ from threading import RLock
 from typing import Any
 
 from .catalogue import DEFAULT_INSTALLED, ModelSpec, library_spec
+from .engines import Engine
+from .engines.scripted import ScriptedEngine
 from .faults import Fault
 from .names import ModelName, parse_name
 from .records import RecordBook
-from .runners import Scheduler
+from .runners import Runner, Scheduler
 from .tokens import Vocabulary
 
 DEFAULT_ANSWER = "Hello from the Ollama double."
@@ -65,9 +67,12 @@ class DoubleState:
         version: str,
         *,
         log_requests: bool = False,
+        engine: Engine | None = None,
     ) -> None:
         self.lock = RLock()
         self.version = version
+        self.scripted = ScriptedEngine(self)
+        self.engine: Engine = engine or self.scripted
         self.log_requests = log_requests
         self.latency = Latency()
         self.book = RecordBook()
@@ -78,9 +83,30 @@ class DoubleState:
         self.scripts: list[Script] = []
         self.responder: Callable[[dict], str | None] | None = None
         self.faults: list[Fault] = []
-        self.scheduler = Scheduler(self.lock, self.clock, self.wall_ns, lambda: self.latency.load_s)
+        self.scheduler = Scheduler(
+            self.lock,
+            self.clock,
+            self.wall_ns,
+            lambda runner: self.engine_for(runner.spec).load(runner),
+            self._release,
+        )
         for name in DEFAULT_INSTALLED if installed is None else installed:
             self.install(name, modified_at_ns=None)
+
+    # --- engines -------------------------------------------------------------------------------
+
+    def engine_for(self, spec: ModelSpec) -> Engine:
+        """The double's engine where it can run the model, else the scripted one (so a real
+        engine can share a double with the scripted catalogue)."""
+        return self.engine if self.engine.serves(spec) else self.scripted
+
+    def _release(self, runner: Runner) -> None:
+        self.engine_for(runner.spec).release(runner)
+
+    @property
+    def reports_evaluated_only(self) -> bool:
+        """Ollama v0.30.0 alone reported only the evaluated prompt tokens (see inference)."""
+        return self.version.split("-")[0] == "0.30.0"
 
     # --- time ---------------------------------------------------------------------------------
 
