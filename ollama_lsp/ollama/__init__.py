@@ -12,14 +12,19 @@ from .errors import (
     ModelNotInLibrary,
     OllamaError,
     OllamaHTTPError,
+    OllamaRedirect,
     OllamaStreamError,
     OllamaTimeout,
     OllamaUnreachable,
+    PoolExhausted,
+    ResponseTooLarge,
 )
-from .host import DEFAULT_HOST, host_from_env, parse_host
+from .host import DEFAULT_HOST, Endpoint, HostError, host_from_env, parse_endpoint, parse_host
 
 __all__ = [
     "DEFAULT_HOST",
+    "Endpoint",
+    "HostError",
     "InsertNotSupported",
     "MalformedResponse",
     "ModelNotFound",
@@ -27,9 +32,13 @@ __all__ = [
     "OllamaClient",
     "OllamaError",
     "OllamaHTTPError",
+    "OllamaRedirect",
     "OllamaStreamError",
     "OllamaTimeout",
     "OllamaUnreachable",
+    "PoolExhausted",
+    "ResponseTooLarge",
     "host_from_env",
+    "parse_endpoint",
     "parse_host",
 ]

@@ -101,3 +101,38 @@ class MalformedResponse(OllamaError):
             f"Ollama sent a malformed response to {what}: {detail} — is the host really "
             "an Ollama server, and is it up to date?"
         )
+
+
+class ResponseTooLarge(MalformedResponse):
+    """A line, a body or a stream's text went past its cap; we stopped reading and hung up."""
+
+    def __init__(self, detail: str, *, what: str) -> None:
+        OllamaError.__init__(
+            self,
+            f"Ollama sent {detail} in answer to {what}, so ollama-lsp stopped reading — is the "
+            "host really an Ollama server (and not a proxy or another service)?",
+        )
+
+
+class OllamaRedirect(OllamaError):
+    """A 3xx: we never follow redirects, since Ollama itself never sends one to elsewhere."""
+
+    def __init__(self, host: str, status: int, location: str, *, what: str) -> None:
+        super().__init__(
+            f"Ollama at {host} answered {what} with a redirect ({status}) to {location} — "
+            "probably a proxy or the wrong host; set `ollama.host` (or OLLAMA_HOST) to "
+            "Ollama's own address",
+            status=status,
+        )
+        self.location = location
+
+
+class PoolExhausted(OllamaError):
+    """No connection to Ollama became free in time: that many requests are still running."""
+
+    def __init__(self, host: str, connections: int, what: str) -> None:
+        super().__init__(
+            f"all {connections} connections to Ollama at {host} stayed busy, so {what} "
+            "could not be sent — Ollama may be overloaded; try again in a moment"
+        )
+        self.host = host

@@ -93,6 +93,7 @@ async def test_generate_stream_fim_sends_exact_fields(client: OllamaClient, olla
         "model": CODELLAMA,
         "prompt": "def add(a, b):\n",
         "suffix": "\n\nprint(add(1, 2))\n",
+        "think": False,  # Ollama would think first on a thinking-capable model
         "stream": True,
         "options": {"num_predict": 64, "temperature": 0.2, "stop": ["<EOT>"], "num_ctx": 4096},
         "keep_alive": "30m",
@@ -107,7 +108,7 @@ async def test_generate_raw_and_go_escaped_tokens(client: OllamaClient, ollama_d
     assert result.response == "x <EOT> & more"
     assert result.done
     (req,) = ollama_double.requests_to("/api/generate")
-    assert req.body["raw"] is True and "suffix" not in req.body
+    assert req.body["raw"] is True and "suffix" not in req.body and "think" not in req.body
 
 
 async def test_generate_unknown_model(client: OllamaClient) -> None:
