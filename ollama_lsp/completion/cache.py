@@ -8,10 +8,12 @@ capped at ``MAX_SUGGESTION_CHARS``, so the cache's memory is bounded by
 ``max_entries × MAX_SUGGESTION_CHARS`` plus small keys.
 
 Typing-through: while a suggestion is shown, the user often types its first characters.
-The new prefix window is then the old one plus what was typed (the window start is
-anchored, see ``context``), so if the suggestion starts with the typed text, the rest is
-served with no model call. Only the last few suggestions of the last few documents are
-remembered for this.
+The text before the cursor then ends with the old text before the cursor plus what was typed,
+so if the suggestion starts with the typed text, the rest is served with no model call. Only
+the end of the old prefix window and the start of the suffix window are compared
+(``TAIL_CHARS``/``HEAD_CHARS``): the engine may pick a bigger window once the model can
+afford it, and a suggestion shown for the smaller one still holds. Only the last few
+suggestions of the last few documents are remembered for this.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from .templates import Prompt
 MAX_SUGGESTION_CHARS = 4000
 SHOWN_PER_DOCUMENT = 4
 SHOWN_DOCUMENTS = 16
+TAIL_CHARS = 512
+HEAD_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,17 +94,21 @@ class CompletionCache:
             while len(self._shown) > SHOWN_DOCUMENTS:
                 self._shown.popitem(last=False)
         self._shown.move_to_end(uri)
-        shown.append(_Shown(prefix, suffix, suggestion[:MAX_SUGGESTION_CHARS]))
+        text = suggestion[:MAX_SUGGESTION_CHARS]
+        shown.append(_Shown(prefix[-TAIL_CHARS:], suffix[:HEAD_CHARS], text))
 
     def typed_through(self, uri: str, prefix: str, suffix: str) -> str | None:
         """The rest of a remembered suggestion whose start the user has just typed."""
+        head = suffix[:HEAD_CHARS]
         for shown in reversed(self._shown.get(uri, ())):
-            if len(prefix) <= len(shown.prefix) or shown.suffix != suffix:
+            if shown.suffix != head:
                 continue
-            if not prefix.startswith(shown.prefix):
+            window = prefix[-(len(shown.prefix) + len(shown.text)) :]
+            at = window.rfind(shown.prefix)
+            if at < 0:
                 continue
-            typed = prefix[len(shown.prefix) :]
-            if len(typed) < len(shown.text) and shown.text.startswith(typed):
+            typed = window[at + len(shown.prefix) :]
+            if typed and len(typed) < len(shown.text) and shown.text.startswith(typed):
                 self.typed += 1
                 return shown.text[len(typed) :]
         return None

@@ -1,28 +1,28 @@
 """The completion engine: from a cursor in a document to a suggestion, asking the model rarely.
 
-Order of work for each request, cheapest first:
+The path of a request, cheapest answer first:
 
-1. **Typing-through** — the user typed the start of a suggestion already shown here: serve
-   the rest. 2. **Cache** — the exact same windows were answered before. 3. **In-flight** — a
-   generation for this document is still streaming and the new cursor only extends its prefix:
-   follow it instead of starting another (Ollama serves one request per model at a time, so a
-   second one would only queue). 4. **Debounce** automatic triggers, for a time adapted to
-   the typist's rhythm and the cursor's place (``debounce.py``); a newer request for the
-   same document supersedes this one, which is then answered empty (never dropped).
-5. **Generate**, streaming, and close the stream as soon as post-processing knows the
-   suggestion is complete.
+1. **Cut** the lines around the cursor at once (the document may change while we wait).
+2. **Profile** the model (template, context size), once per model, within the request's time.
+3. **Assemble** the prompt (``prompt.py``) with the largest window the model can evaluate within
+   ``promptLatencyMs`` given what it already holds (``budget.py``).
+4. **Typing-through** — the user typed the start of a suggestion already shown here.
+5. **Cache** — the exact same prompt was answered before.
+6. **In flight** — a generation for this document is still streaming and the new cursor only
+   extends its prefix: follow it (Ollama serves one request per model; a second would queue).
+7. **Debounce** automatic triggers (``debounce.py``); a newer request for the same document
+   supersedes this one, which is then answered empty (never dropped).
+8. **Generate**, streaming, and close the stream as soon as the cutter knows the suggestion is
+   complete; finalise it with the filters (``filters.py``) and cache it.
 
-A generation ("flight") is shared by the requests waiting on it and cancelled when the last
-one leaves — superseded, cancelled by ``$/cancelRequest``, or out of time — which closes the
-HTTP stream so Ollama stops generating. Every request has a bounded total time.
+A generation ("flight", ``flights.py``) is shared by the requests waiting on it and cancelled
+when the last one leaves — superseded, cancelled, or out of time — which closes the HTTP
+stream so Ollama stops. A flight that is about to finish when its request runs out of time is
+left to land in the cache instead. When the user pauses, the big window at the cursor is
+**prefilled** (evaluated with a one-token generation) so later suggestions there are cheap;
+a prefill gives way at once to any real request.
 
-With ``cache.maxEntries: 0`` nothing is reused (no cache, typing-through or flight sharing):
-every request asks the model, which helps when judging a model's raw output.
-
-Runner options (``num_ctx``) are fixed per model, and the prompt window's start is anchored,
-so Ollama neither reloads the model nor re-evaluates the whole prompt on each keystroke. The
-model is warmed up in the background; that load is never tied to (or cancelled with) a
-keystroke's request.
+With ``cache.maxEntries: 0`` nothing is reused (no cache, typing-through or flight sharing).
 
 No LSP and no HTTP here: the engine talks to an ``AiProvider`` and reports conditions to a
 ``Listener``; the server turns those into messages.
@@ -46,19 +46,28 @@ from ..provider import (
     ModelUnavailable,
     ProviderError,
     ProviderUnreachable,
+    TextChunk,
 )
 from ..settings import Settings
+from .budget import PromptSpeed, SlotMemory, prefix_ladder
 from .cache import CompletionCache
-from .context import ContextBudget, Windows, budget_for, build_windows
 from .debounce import Debouncer
-from .excerpt import excerpt
-from .postprocess import StreamCutter, finalize, wants_multiline
-from .templates import FimTemplate, Prompt, select_template
+from .excerpt import Excerpt, excerpt
+from .filters import finalize
+from .flights import Flight, Ticket, compatible
+from .prompt import Assembly, Profile, assemble, build_profile, full_budget, prefill_request
+from .stream import StreamCutter
 
 log = logging.getLogger(__name__)
 
 #: How long a completion waits for a model that is still loading before answering empty.
 WARMUP_WAIT_S = 1.0
+#: A failed model profile (Ollama down, model missing) is not asked for again before this.
+PROFILE_RETRY_S = 2.0
+#: A flight whose request ran out of time may finish within this to land in the cache.
+FINISH_GRACE_S = 3.0
+#: Quiet time in a document before its big window is prefilled.
+PREFILL_IDLE_S = 0.8
 
 
 class Listener(Protocol):
@@ -91,8 +100,8 @@ class _SilentListener:
 class Query:
     """One completion request, already converted from LSP positions.
 
-    ``lines`` is the document split at ``\\n`` (not copied: the engine only reads the few
-    lines around the cursor); ``column`` is a code-point index into line ``line``.
+    ``lines`` is the document split into lines (not copied: the engine cuts the few lines
+    around the cursor before its first await); ``column`` is a code-point index into ``line``.
     """
 
     uri: str
@@ -106,15 +115,15 @@ class Query:
 
 @dataclass(slots=True)
 class Stats:
-    """Counters for ``ollama.status`` and the benchmark; latencies are a bounded window."""
+    """Counters for ``ollama.status`` and the benchmark (the cache keeps its own hit counts)."""
 
     requests: int = 0
     model_calls: int = 0
-    cache_hits: int = 0
-    typed_through: int = 0
     followed: int = 0
     superseded: int = 0
     timeouts: int = 0
+    landed_late: int = 0
+    prefills: int = 0
     errors: int = 0
     accepted: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
@@ -123,60 +132,28 @@ class Stats:
         return statistics.median(self.latencies_ms) if self.latencies_ms else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Profile:
-    """What the engine needs to know about a model, computed once per model."""
+@dataclass(slots=True)
+class Background:
+    """Events for work no request waits on, so callers (and tests) can await it, not poll."""
 
-    model: str
-    template: FimTemplate
-    num_ctx: int
-    budget: ContextBudget
-
-
-class _Ticket:
-    """The newest request for a document; woken when superseded or when its flight moves."""
-
-    __slots__ = ("superseded", "wake")
-
-    def __init__(self) -> None:
-        self.superseded = False
-        self.wake = asyncio.Event()
+    prefill_started: asyncio.Event = field(default_factory=asyncio.Event)
+    prefill_done: asyncio.Event = field(default_factory=asyncio.Event)
+    landed_late: asyncio.Event = field(default_factory=asyncio.Event)
 
 
-class _Flight:
-    """One streaming generation, shared by the requests that wait on it."""
+@dataclass(slots=True)
+class _Place:
+    """The last place asked about in a document: what a prefill there needs."""
 
-    def __init__(self, model: str, windows: Windows) -> None:
-        self.model = model
-        self.prefix = windows.prefix
-        self.suffix = windows.suffix
-        self.partial = ""
-        self.waiters: set[_Ticket] = set()
-        self.on_tokens: set[Callable[[int], None]] = set()
-        self.tokens = 0
-        self.task: asyncio.Task[str | None] | None = None
-
-    def extended_by(self, model: str, windows: Windows) -> str | None:
-        """The text typed since this flight started, if the new request only extends it."""
-        if model != self.model or windows.suffix != self.suffix:
-            return None
-        if not windows.prefix.startswith(self.prefix):
-            return None
-        return windows.prefix[len(self.prefix) :]
-
-    def chunk(self, piece: str) -> None:
-        self.partial += piece
-        self.tokens += 1
-        for ticket in self.waiters:
-            ticket.wake.set()
-        for callback in self.on_tokens:
-            callback(self.tokens)
-
-    def done(self) -> bool:
-        return self.task is not None and self.task.done()
+    profile: Profile
+    cut: Excerpt
+    path: str | None
+    language: str | None
 
 
 class CompletionEngine:
+    """Answers completion requests for all documents, sharing one model slot carefully."""
+
     def __init__(
         self,
         provider: AiProvider,
@@ -191,13 +168,27 @@ class CompletionEngine:
         self.settings = settings or Settings()
         self.cache = self._new_cache(self.settings)
         self.stats = Stats()
-        self._profiles: dict[str, asyncio.Future[_Profile]] = {}
-        self._latest: dict[str, _Ticket] = {}
-        self._flights: dict[str, _Flight] = {}
-        self._warmups: dict[str, asyncio.Task[None]] = {}
+        self.background = Background()
         self.debouncer = Debouncer()
+        self._profiles: dict[str, asyncio.Future[Profile]] = {}
+        self._failed_profiles: dict[str, tuple[float, ProviderError]] = {}
+        self._speeds: dict[str, PromptSpeed] = {}
+        self._slots: dict[str, SlotMemory] = {}
+        self._latest: dict[str, Ticket] = {}
+        self._flights: dict[str, Flight] = {}
+        self._late: set[Flight] = set()
+        self._warmups: dict[str, asyncio.Task[None]] = {}
+        self._places: dict[str, _Place] = {}
+        self._last_uri: str | None = None
+        self._prefill_timer: asyncio.TimerHandle | None = None
+        self._prefill: asyncio.Task[None] | None = None
 
     # -- configuration ---------------------------------------------------------------------
+
+    @property
+    def reuse(self) -> bool:
+        """Whether answers are reused at all (``cache.maxEntries: 0`` turns every reuse off)."""
+        return self.settings.cache.max_entries > 0
 
     def configure(self, settings: Settings) -> None:
         """Apply new settings; caches and model profiles that depend on them are rebuilt."""
@@ -205,20 +196,24 @@ class CompletionEngine:
         if old.cache != settings.cache:
             self.cache = self._new_cache(settings)
         if old.completion != settings.completion or old.model != settings.model:
-            self._profiles.clear()
+            self.forget_model()
 
     def forget_model(self, model: str | None = None) -> None:
         """Drop what we know about a model (after a pull, delete, or host change)."""
-        if model is None:
-            self._profiles.clear()
-        else:
-            self._profiles.pop(model, None)
+        for table in (self._profiles, self._failed_profiles, self._slots):
+            if model is None:
+                table.clear()
+            else:
+                table.pop(model, None)
+        self._places.clear()
 
     def close_document(self, uri: str) -> None:
         self.debouncer.forget(uri)
+        self.cache.forget(uri)
+        self._places.pop(uri, None)
         ticket = self._latest.pop(uri, None)
         if ticket is not None:
-            self._supersede_ticket(ticket)
+            ticket.supersede()
 
     # -- warm-up ---------------------------------------------------------------------------
 
@@ -237,7 +232,7 @@ class CompletionEngine:
 
     async def _warm_up(self, model: str) -> None:
         try:
-            profile = await self._profile(model)
+            profile = await self._profile(model, None)
             await self.provider.load_model(model, num_ctx=profile.num_ctx)
         except ProviderError as exc:
             self._report(exc)
@@ -247,63 +242,65 @@ class CompletionEngine:
     # -- the request path ------------------------------------------------------------------
 
     async def complete(self, query: Query, on_tokens: Callable[[int], None] | None = None) -> str:
-        """The suggestion to show at ``query``'s cursor, or ``""``. Never raises ProviderError."""
+        """The suggestion at ``query``'s cursor, or ``""``. Never raises ProviderError.
+
+        ``on_tokens(0)`` is called when the model is asked (a generation starts or is
+        joined), then ``on_tokens(n)`` as tokens arrive: the server shows progress from then.
+        """
         started = self.clock()
         self.stats.requests += 1
+        self._hold_prefill()
         try:
             return await self._complete(query, started, on_tokens)
         finally:
             self.stats.latencies_ms.append((self.clock() - started) * 1000)
+            if self._latest.get(query.uri) is not None and not self._latest[query.uri].superseded:
+                self._arm_prefill()
 
     async def _complete(
         self, query: Query, started: float, on_tokens: Callable[[int], None] | None
     ) -> str:
+        deadline = started + self.settings.completion.timeout_ms / 1000
         model = self.settings.model
         if not query.invoked:
             self.debouncer.keystroke(query.uri, started)
+        cut = excerpt(query.lines, query.line, query.column, full_budget(self.settings.completion))
         try:
-            profile = await self._profile(model)
+            profile = await self._profile(model, deadline)
         except ProviderError as exc:
             self._report(exc)
             return ""
-        cut = excerpt(query.lines, query.line, query.column, profile.budget)
-        windows = build_windows(cut.text, cut.offset, budget=profile.budget)
-        multiline = self._multiline(windows)
-        prompt = profile.template.build(
-            windows.prefix, windows.suffix, path=query.path, language=query.language
-        )
-        request = self._request(profile, prompt)
-        key = self.cache.key(model, profile.template.family, self._key_options(multiline), prompt)
+        except TimeoutError:
+            self.stats.timeouts += 1
+            return ""
+        a = self._assemble(profile, cut, query)
+        self._places[query.uri] = _Place(profile, cut, query.path, query.language)
+        self._last_uri = query.uri
 
         # Synchronous from here to the first await: supersede, then the cheap answers, so that
         # an older request cannot cancel a flight this one is about to follow.
         ticket = self._new_ticket(query.uri)
-        reuse = self.settings.cache.max_entries > 0
-        rest = (
-            self.cache.typed_through(query.uri, windows.prefix, windows.suffix) if reuse else None
-        )
-        if rest:
-            self.stats.typed_through += 1
-            return rest
-        cached = self.cache.get(key) if reuse else None
-        if cached is not None:
-            self.stats.cache_hits += 1
-            return cached
-        deadline = started + self.settings.completion.timeout_ms / 1000
-
-        flight = self._flights.get(query.uri)
-        if flight is not None and not flight.done() and reuse:
-            typed = flight.extended_by(model, windows)
-            if typed is not None and _compatible(flight.partial, typed):
-                answer = await self._follow(flight, ticket, typed, deadline, on_tokens)
-                if answer is not None:
-                    self.stats.followed += 1
-                    return answer
-                if ticket.superseded or self.clock() >= deadline:
-                    return ""
+        w = a.windows
+        if self.reuse:
+            rest = self.cache.typed_through(query.uri, w.prefix, w.suffix)
+            if rest:
+                return rest
+            cached = self.cache.get(a.key)
+            if cached is not None:  # the model's answer to this prompt, shown for this spot
+                return finalize(cached, a.spot)
+            flight = self._flights.get(query.uri)
+            if flight is not None and not flight.done():
+                typed = flight.extended_by(model, w.prefix, w.suffix)
+                if typed is not None and compatible(flight.visible(), typed):
+                    answer = await self._follow(flight, ticket, typed, deadline, on_tokens)
+                    if answer is not None:
+                        self.stats.followed += 1
+                        return answer
+                    if ticket.superseded or self.clock() >= deadline:
+                        return ""
 
         if not query.invoked:
-            wait = self._debounce(query.uri, windows)
+            wait = self._debounce(query.uri, a)
             if wait > 0 and await self._wait(ticket, min(deadline, self.clock() + wait)):
                 return ""
         if self.loading(model):
@@ -314,90 +311,106 @@ class CompletionEngine:
             if self.loading(model) or ticket.superseded:
                 return ""
 
-        flight = self._start_flight(query.uri, model, windows, request, key, multiline)
-        answer = await self._follow(flight, ticket, "", deadline, on_tokens)
-        return answer or ""
+        flight = self._start_flight(query.uri, a)
+        return await self._follow(flight, ticket, "", deadline, on_tokens) or ""
 
     def accepted(self, uri: str) -> None:
         """The user took a suggestion (the item's command ran)."""
         self.stats.accepted += 1
         self.cache.accepted(uri)
 
-    # -- pieces ----------------------------------------------------------------------------
+    # -- profiles and prompts --------------------------------------------------------------
 
-    async def _profile(self, model: str) -> _Profile:
+    async def _profile(self, model: str, deadline: float | None) -> Profile:
+        """The model's profile, asked once; bounded by ``deadline``; failures kept briefly."""
+        failed = self._failed_profiles.get(model)
+        if failed is not None:
+            if self.clock() < failed[0]:
+                raise failed[1]
+            del self._failed_profiles[model]
         future = self._profiles.get(model)
         if future is None:
             future = asyncio.ensure_future(self._build_profile(model))
             self._profiles[model] = future
-            future.add_done_callback(lambda f: self._drop_failed_profile(model, f))
-        return await asyncio.shield(future)
+            future.add_done_callback(lambda f: self._profile_done(model, f))
+        if future.done() or deadline is None:
+            return await asyncio.shield(future)
+        async with asyncio.timeout(max(0.0, deadline - self.clock())):
+            return await asyncio.shield(future)
 
-    async def _build_profile(self, model: str) -> _Profile:
+    async def _build_profile(self, model: str) -> Profile:
         caps = await self.provider.capabilities(model)
-        template = select_template(
-            model,
-            template_text=caps.template,
-            capabilities=("insert",) if caps.supports_insert else (),
-        )
-        completion = self.settings.completion
-        num_ctx = min(completion.context_tokens, caps.context_window)
-        budget = budget_for(
-            num_ctx, completion.max_tokens, completion.prefix_lines, completion.suffix_lines
-        )
-        return _Profile(model=model, template=template, num_ctx=num_ctx, budget=budget)
+        return build_profile(model, caps, self.settings.completion)
 
-    def _drop_failed_profile(self, model: str, future: asyncio.Future[_Profile]) -> None:
-        failed = future.cancelled() or future.exception() is not None
-        if failed and self._profiles.get(model) is future:
+    def _profile_done(self, model: str, future: asyncio.Future[Profile]) -> None:
+        if self._profiles.get(model) is not future:
+            return
+        if future.cancelled():
             del self._profiles[model]
+        elif (exc := future.exception()) is not None:
+            del self._profiles[model]
+            if isinstance(exc, ProviderError):
+                self._failed_profiles[model] = (self.clock() + PROFILE_RETRY_S, exc)
 
-    def _multiline(self, windows: Windows) -> bool:
-        mode = self.settings.completion.multiline
-        if mode == "auto":
-            return wants_multiline(windows.line_before_cursor, windows.line_after_cursor)
-        return mode == "always"
+    def _speed(self, model: str) -> PromptSpeed:
+        return self._speeds.setdefault(model, PromptSpeed())
 
-    def _request(self, profile: _Profile, prompt: Prompt) -> CodeCompletionRequest:
-        completion = self.settings.completion
-        return CodeCompletionRequest(
-            model=profile.model,
-            prompt=prompt.prompt,
-            suffix=prompt.suffix,
-            raw=prompt.raw,
-            max_tokens=completion.max_tokens,
-            temperature=completion.temperature,
-            stop=prompt.stop,
-            num_ctx=profile.num_ctx,
+    def _slot(self, model: str) -> SlotMemory:
+        return self._slots.setdefault(model, SlotMemory())
+
+    def _cold_chars(self, model: str) -> int:
+        return self._speed(model).affordable_chars(
+            self.settings.completion.prompt_latency_ms / 1000
         )
 
-    def _key_options(self, multiline: bool) -> dict[str, object]:
-        c = self.settings.completion
-        return {"t": c.temperature, "n": c.max_tokens, "ctx": c.context_tokens, "ml": multiline}
+    def _assemble(self, profile: Profile, cut: Excerpt, query: Query | _Place) -> Assembly:
+        """The largest affordable window: fits the latency target given what the slot holds."""
+        cold = self._cold_chars(profile.model)
+        slot = self._slot(profile.model)
+        ladder = prefix_ladder(profile.budget.max_prefix_chars, cold)
+        suffix_chars = max(64, ladder[-1] // 3)
+        a = None
+        for size in ladder:
+            a = self._assemble_at(profile, cut, query, size, suffix_chars)
+            if slot.cost(a.request.prompt) <= cold:
+                return a
+        assert a is not None
+        return a
 
-    def _debounce(self, uri: str, windows: Windows) -> float:
+    def _assemble_at(
+        self, profile: Profile, cut: Excerpt, query: Query | _Place, prefix: int, suffix: int
+    ) -> Assembly:
+        return assemble(
+            profile,
+            cut,
+            self.settings.completion,
+            prefix_chars=prefix,
+            suffix_chars=suffix,
+            path=query.path,
+            language=query.language,
+        )
+
+    def _debounce(self, uri: str, a: Assembly) -> float:
         c = self.settings.completion
         return self.debouncer.delay(
             uri,
-            windows.prefix,
-            windows.suffix,
+            a.windows.prefix,
+            a.windows.suffix,
             floor_s=c.debounce_ms / 1000,
             ceiling_s=c.max_debounce_ms / 1000,
             adaptive=c.adaptive_debounce,
         )
 
-    def _new_ticket(self, uri: str) -> _Ticket:
+    # -- tickets and flights ---------------------------------------------------------------
+
+    def _new_ticket(self, uri: str) -> Ticket:
         previous = self._latest.get(uri)
         if previous is not None:
-            self._supersede_ticket(previous)
-        ticket = self._latest[uri] = _Ticket()
+            previous.supersede()
+        ticket = self._latest[uri] = Ticket()
         return ticket
 
-    def _supersede_ticket(self, ticket: _Ticket) -> None:
-        ticket.superseded = True
-        ticket.wake.set()
-
-    async def _wait(self, ticket: _Ticket, until: float) -> bool:
+    async def _wait(self, ticket: Ticket, until: float) -> bool:
         """Sleep until ``until`` or until woken; True if the request was superseded."""
         ticket.wake.clear()
         with contextlib.suppress(TimeoutError):
@@ -407,46 +420,22 @@ class CompletionEngine:
             self.stats.superseded += 1
         return ticket.superseded
 
-    def _start_flight(
-        self,
-        uri: str,
-        model: str,
-        windows: Windows,
-        request: CodeCompletionRequest,
-        key: str,
-        multiline: bool,
-    ) -> _Flight:
-        flight = _Flight(model, windows)
-        flight.task = asyncio.create_task(
-            self._generate(uri, flight, windows, request, key, multiline)
-        )
+    def _start_flight(self, uri: str, a: Assembly) -> Flight:
+        """Start generating for ``a``; leftovers (late flights, a prefill) give way first."""
+        self._stop_background()
+        w = a.windows
+        flight = Flight(a.request.model, w.prefix, w.suffix, a.request.prompt)
+        flight.task = asyncio.create_task(self._generate(uri, flight, a))
         self._flights[uri] = flight
         return flight
 
-    async def _generate(
-        self,
-        uri: str,
-        flight: _Flight,
-        windows: Windows,
-        request: CodeCompletionRequest,
-        key: str,
-        multiline: bool,
-    ) -> str | None:
+    async def _generate(self, uri: str, flight: Flight, a: Assembly) -> str | None:
         """Run one generation; the finalized suggestion, or None when it failed."""
         self.stats.model_calls += 1
-        cutter = StreamCutter(
-            line_before_cursor=windows.line_before_cursor,
-            suffix=windows.suffix,
-            multiline=multiline,
-            stop_tokens=request.stop,
-        )
+        cutter = StreamCutter(a.spot)
+        flight.visible = lambda: cutter.partial
         try:
-            stream = self.provider.complete_code(request)
-            async with contextlib.aclosing(stream):
-                async for chunk in stream:
-                    flight.chunk(chunk.text)
-                    if cutter.feed(chunk.text) or chunk.done:
-                        break
+            await self._stream(a.request, flight, cutter.feed)
         except ProviderError as exc:
             self._report(exc)
             return None
@@ -456,22 +445,64 @@ class CompletionEngine:
             for ticket in flight.waiters:
                 ticket.wake.set()
         self.listener.reachable()
-        text = finalize(
-            cutter.text,
-            line_before_cursor=windows.line_before_cursor,
-            suffix=windows.suffix,
-            multiline=multiline,
-        )
-        if self.settings.cache.max_entries > 0:
-            self.cache.put(key, text)
+        text = finalize(cutter.text, a.spot)
+        log.debug("generated %r -> %r", cutter.text, text)
+        if self.reuse:
+            # the raw answer: with token healing one prompt serves every cursor in a word
+            self.cache.put(a.key, cutter.text)
             if text:
-                self.cache.remember(uri, windows.prefix, windows.suffix, text)
+                self.cache.remember(uri, a.windows.prefix, a.windows.suffix, text)
         return text
+
+    async def _stream(
+        self,
+        request: CodeCompletionRequest,
+        flight: Flight,
+        feed: Callable[[str], bool],
+    ) -> TextChunk | None:
+        """Stream ``request`` into ``flight`` until ``feed`` says stop; the final chunk if seen.
+
+        Keeps the slot memory and the speed estimate up to date from what Ollama reports.
+        """
+        slot = self._slot(request.model)
+        new_chars = slot.cost(request.prompt)
+        started = self.clock()
+        final: TextChunk | None = None
+        try:
+            stream = self.provider.complete_code(request)
+            async with contextlib.aclosing(stream):
+                async for chunk in stream:
+                    if not flight.evaluated:
+                        self._learn_first_token(request.model, new_chars, self.clock() - started)
+                    flight.chunk(chunk.text)
+                    if chunk.done:
+                        final = chunk
+                        break
+                    if feed(chunk.text):
+                        break
+        except BaseException:
+            if not flight.evaluated:
+                slot.interrupted(request.prompt)
+            else:
+                slot.evaluated(request.prompt, flight.partial)
+            raise
+        slot.evaluated(request.prompt, flight.partial)
+        if final is not None:
+            feed(final.text)
+            self._speed(request.model).observe(final.prompt_tokens, final.prompt_eval_ns, new_chars)
+        return final
+
+    def _learn_first_token(self, model: str, new_chars: int, seconds: float) -> None:
+        """Time to first token bounds the evaluation speed when no final metrics come."""
+        speed = self._speed(model)
+        tokens = int(new_chars / speed.chars_per_token)
+        if tokens >= 64 and seconds >= 0.1:  # shorter times measure the request, not the model
+            speed.observe(tokens, int(seconds * 1e9), 0)
 
     async def _follow(
         self,
-        flight: _Flight,
-        ticket: _Ticket,
+        flight: Flight,
+        ticket: Ticket,
         typed: str,
         deadline: float,
         on_tokens: Callable[[int], None] | None,
@@ -479,20 +510,23 @@ class CompletionEngine:
         """Wait on ``flight``; the suggestion minus ``typed``, or None if it cannot serve us.
 
         Returns ``""`` when superseded or out of time. The flight is cancelled when its last
-        waiter leaves, which closes the stream to Ollama.
+        waiter leaves, which closes the stream to Ollama — unless it is about to finish.
         """
         assert flight.task is not None
         flight.waiters.add(ticket)
         if on_tokens is not None:
+            on_tokens(flight.tokens)
             flight.on_tokens.add(on_tokens)
+        timed_out = False
         try:
             while not flight.task.done():
-                if typed and not _compatible(flight.partial, typed):
+                if typed and not compatible(flight.visible(), typed):
                     return None
                 if await self._wait(ticket, deadline):
                     return ""
                 if self.clock() >= deadline and not flight.task.done():
                     self.stats.timeouts += 1
+                    timed_out = True
                     return ""
             text = None if flight.task.cancelled() else flight.task.result()
         finally:
@@ -500,12 +534,84 @@ class CompletionEngine:
             if on_tokens is not None:
                 flight.on_tokens.discard(on_tokens)
             if not flight.waiters and not flight.task.done():
-                flight.task.cancel()
+                if timed_out and self._nearly_done(flight):
+                    self._let_land(flight)
+                else:
+                    flight.cancel()
         if text is None:
             return ""
         if not typed:
             return text
         return text[len(typed) :] if text.startswith(typed) and len(text) > len(typed) else None
+
+    def _nearly_done(self, flight: Flight) -> bool:
+        """Tokens are flowing (the prompt is evaluated): the cutter will end it soon."""
+        return flight.evaluated and self.reuse
+
+    def _let_land(self, flight: Flight) -> None:
+        """Leave ``flight`` running for at most ``FINISH_GRACE_S`` so it lands in the cache."""
+        self._late.add(flight)
+        loop = asyncio.get_running_loop()
+        timer = loop.call_later(FINISH_GRACE_S, flight.cancel)
+        assert flight.task is not None
+
+        def finished(task: asyncio.Task[str | None]) -> None:
+            timer.cancel()
+            self._late.discard(flight)
+            if not task.cancelled():
+                self.stats.landed_late += 1
+                self.background.landed_late.set()
+
+        flight.task.add_done_callback(finished)
+
+    # -- prefill ---------------------------------------------------------------------------
+
+    def _hold_prefill(self) -> None:
+        """A request came: no prefill now (and a running one gives way to the real request)."""
+        if self._prefill_timer is not None:
+            self._prefill_timer.cancel()
+            self._prefill_timer = None
+
+    def _arm_prefill(self) -> None:
+        if not self.settings.completion.prefill:
+            return
+        self._hold_prefill()
+        loop = asyncio.get_running_loop()
+        self._prefill_timer = loop.call_later(PREFILL_IDLE_S, self._start_prefill)
+
+    def _start_prefill(self) -> None:
+        self._prefill_timer = None
+        busy = any(not f.done() for f in self._flights.values()) or self._late
+        if busy or (self._prefill is not None and not self._prefill.done()):
+            return
+        uri = self._last_uri  # the document asked about last
+        place = self._places.get(uri) if uri is not None else None
+        if place is None or place.profile.model != self.settings.model:
+            return
+        cold = self._cold_chars(place.profile.model)
+        full = place.profile.budget.max_prefix_chars
+        a = self._assemble_at(place.profile, place.cut, place, full, max(64, cold // 3))
+        if self._slot(place.profile.model).cost(a.request.prompt) <= cold:
+            return  # already cheap: nothing to gain
+        self._prefill = asyncio.create_task(self._run_prefill(a))
+
+    async def _run_prefill(self, a: Assembly) -> None:
+        self.stats.prefills += 1
+        self.background.prefill_started.set()
+        request = prefill_request(a)
+        flight = Flight(request.model, a.windows.prefix, a.windows.suffix, request.prompt)
+        with contextlib.suppress(ProviderError):
+            await self._stream(request, flight, lambda _: False)
+            self.background.prefill_done.set()
+
+    def _stop_background(self) -> None:
+        """Cancel what no request waits for: a prefill and flights left to land."""
+        if self._prefill is not None and not self._prefill.done():
+            self._prefill.cancel()
+        for flight in tuple(self._late):
+            flight.cancel()
+
+    # -- reporting -------------------------------------------------------------------------
 
     def _report(self, exc: ProviderError) -> None:
         self.stats.errors += 1
@@ -521,9 +627,3 @@ class CompletionEngine:
         return CompletionCache(
             max_entries=settings.cache.max_entries, ttl_seconds=settings.cache.ttl_seconds
         )
-
-
-def _compatible(partial: str, typed: str) -> bool:
-    """Could a suggestion that starts with ``partial`` still start with ``typed``?"""
-    n = min(len(partial), len(typed))
-    return partial[:n] == typed[:n]

@@ -26,9 +26,15 @@ class FakeProvider(AiProvider):
         self.insert = insert
         self.responses: list[str] = []
         self.default = "return a + b"
+        #: The cursor line's indentation, which the model writes again after token healing.
+        self.indent = ""
         self.first_token_s = 0.0
         self.token_s = 0.0
         self.load_s = 0.0
+        self.capabilities_s = 0.0
+        self.capability_calls = 0
+        #: Prompt evaluation reported in the final chunk: (tokens/s, chars a token), or None.
+        self.eval_rate: tuple[float, float] | None = None
         self.fail: ProviderError | None = None
         self.requests: list[CodeCompletionRequest] = []
         self.loads: list[tuple[str, int | None]] = []
@@ -42,6 +48,9 @@ class FakeProvider(AiProvider):
         return "fake"
 
     async def capabilities(self, model: str) -> ProviderCapabilities:
+        self.capability_calls += 1
+        if self.capabilities_s:
+            await asyncio.sleep(self.capabilities_s)
         if isinstance(self.fail, ProviderError) and "capabilities" in self.fail.message:
             raise self.fail
         return ProviderCapabilities(
@@ -57,10 +66,11 @@ class FakeProvider(AiProvider):
         if self.fail is not None:
             raise self.fail
         text = self.responses.pop(0) if self.responses else self.default
+        text = self.as_model_writes(request.prompt, text)
         finished = False
         try:
             await asyncio.sleep(self.first_token_s)
-            for i, token in enumerate(TOKEN.findall(text)):
+            for i, token in enumerate(TOKEN.findall(text)[: request.max_tokens]):
                 if i and self.token_s:
                     await asyncio.sleep(self.token_s)
                 self.tokens_sent += 1
@@ -68,11 +78,32 @@ class FakeProvider(AiProvider):
                 yield TextChunk(token)
             finished = True
             self.finished += 1
-            yield TextChunk("", done=True, done_reason="stop", prompt_tokens=1, generated_tokens=1)
+            tokens, ns = 1, None
+            if self.eval_rate is not None:
+                rate, chars_per_token = self.eval_rate
+                tokens = max(1, int(len(request.prompt) / chars_per_token))
+                ns = int(tokens / rate * 1e9)
+            yield TextChunk(
+                "",
+                done=True,
+                done_reason="stop",
+                prompt_tokens=tokens,
+                generated_tokens=1,
+                prompt_eval_ns=ns,
+            )
         finally:
             if not finished:
                 self.closed_early += 1
                 self.closed.set()
+
+    def as_model_writes(self, prompt: str, answer: str) -> str:
+        """Scripted answers are what follows the cursor. When token healing backed the prompt
+        up to the line start, a real model writes the line's indentation (``self.indent``)
+        first: the engine must strip it (and anything else healing removed)."""
+        head = prompt
+        for marker in (" <SUF>", "<|fim_suffix|>", "<fim_suffix>"):
+            head = head.split(marker, 1)[0]
+        return self.indent + answer if head.endswith("\n") else answer
 
     async def chat(self, messages: Sequence[ChatMessage], *, model: str) -> ChatMessage:
         return ChatMessage("assistant", self.default)

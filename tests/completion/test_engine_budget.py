@@ -1,0 +1,148 @@
+"""The engine against a slow model: windows sized to the latency target, prefill while the
+user pauses, late answers landing in the cache, and bounds on a stalled model profile."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ollama_lsp.completion.budget import common_prefix_len
+from ollama_lsp.completion.engine import PREFILL_IDLE_S, Query
+from ollama_lsp.ollama.errors import OllamaUnreachable
+
+from .fakes import FakeProvider
+from .test_engine import make_engine
+
+URI = "file:///project/big.py"
+BIG = "".join(f"def function_{i}(a, b):\n    return a * {i} + b\n\n" for i in range(400))
+CURSOR = len(BIG)
+
+
+def big_query(text: str = BIG, offset: int = CURSOR, *, invoked: bool = True) -> Query:
+    before = text[:offset].split("\n")
+    return Query(
+        uri=URI, lines=text.split("\n"), line=len(before) - 1, column=len(before[-1]),
+        invoked=invoked,
+    )  # fmt: skip
+
+
+def slow_provider() -> FakeProvider:
+    provider = FakeProvider(insert=False)
+    provider.eval_rate = (100.0, 3.0)  # 100 tokens/s, 3 chars a token: 300 chars a second
+    provider.default = "x = 1"
+    return provider
+
+
+async def test_a_cold_prompt_is_sized_to_the_latency_target() -> None:
+    provider = FakeProvider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=False)
+    await engine.complete(big_query())
+    (request,) = provider.requests
+    affordable = engine._speed(request.model).affordable_chars(1.0)
+    assert len(request.prompt) <= affordable + 64
+    assert len(request.prompt) < len(BIG) // 4
+
+
+async def test_a_faster_model_gets_a_bigger_window_once_measured() -> None:
+    provider = slow_provider()
+    provider.eval_rate = (5000.0, 3.0)
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=False)
+    await engine.complete(big_query())
+    await engine.complete(big_query(BIG + "y", CURSOR + 1))
+    first, second = provider.requests
+    assert len(second.prompt) > 3 * len(first.prompt)
+
+
+async def test_after_a_pause_the_big_window_is_prefilled_then_used() -> None:
+    provider = slow_provider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    cold = provider.requests[-1]
+    async with asyncio.timeout(PREFILL_IDLE_S + 2):
+        await engine.background.prefill_done.wait()
+    prefill = provider.requests[-1]
+    assert prefill.max_tokens == 1
+    assert len(prefill.prompt) > 3 * len(cold.prompt)
+    await engine.complete(big_query(BIG + "z", CURSOR + 1))
+    after = provider.requests[-1]
+    shared = common_prefix_len(after.prompt, prefill.prompt)
+    assert shared >= len(prefill.prompt) - len(" <SUF> <MID>")  # costs only the new text
+
+
+async def test_a_prefill_gives_way_to_a_real_request() -> None:
+    provider = slow_provider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    provider.first_token_s = 5.0  # the prefill would take long
+    async with asyncio.timeout(PREFILL_IDLE_S + 2):
+        await engine.background.prefill_started.wait()
+    provider.first_token_s = 0.0
+    provider.closed.clear()
+    answer = await engine.complete(big_query(BIG + "(", CURSOR + 1))
+    assert answer == "x = 1"
+    assert engine._prefill.cancelled()
+    assert provider.closed_early >= 1
+
+
+async def test_a_flowing_generation_that_times_out_lands_in_the_cache() -> None:
+    provider = FakeProvider()
+    provider.default = "return a + b + c + d"
+    provider.token_s = 0.05  # ~9 tokens: ~0.45 s
+    engine, _ = make_engine(provider, indent="", timeout_ms=150, prefill=False)
+    query = big_query()
+    assert await engine.complete(query) == ""
+    assert engine.stats.timeouts == 1
+    async with asyncio.timeout(3):
+        await engine.background.landed_late.wait()
+    assert await engine.complete(query) == "return a + b + c + d"
+    assert len(provider.requests) == 1
+
+
+async def test_a_stalled_model_profile_is_bounded_by_the_timeout() -> None:
+    provider = FakeProvider()
+    provider.capabilities_s = 30.0
+    engine, _ = make_engine(provider, indent="", timeout_ms=200)
+    async with asyncio.timeout(2):
+        assert await engine.complete(big_query()) == ""
+    assert engine.stats.timeouts == 1
+
+
+async def test_a_failed_profile_is_not_asked_again_on_every_keystroke() -> None:
+    provider = FakeProvider()
+    provider.fail = OllamaUnreachable("http://127.0.0.1:1", "capabilities: refused")
+    engine, _ = make_engine(provider, indent="")
+    for _ in range(5):
+        assert await engine.complete(big_query()) == ""
+    assert provider.capability_calls == 1
+
+
+async def test_edits_while_the_profile_is_fetched_do_not_mix_versions() -> None:
+    """The query holds the live line list; the engine cuts what it needs before awaiting."""
+    provider = FakeProvider(insert=False)
+    provider.capabilities_s = 0.1
+    engine, _ = make_engine(provider, indent="")
+    lines = ["def f():", "    return 1", "", "x = f"]
+    query = Query(uri=URI, lines=lines, line=3, column=5, invoked=True)
+    pending = asyncio.ensure_future(engine.complete(query))
+    await asyncio.sleep(0.02)
+    del lines[0:3]  # the user deleted lines above while we waited
+    await pending
+    (request,) = provider.requests
+    assert "def f():\n    return 1\n\nx =" in request.prompt  # " f" healed
+
+
+async def test_the_model_is_announced_as_asked_before_tokens() -> None:
+    provider = FakeProvider()
+    engine, _ = make_engine(provider, indent="")
+    seen: list[int] = []
+    await engine.complete(big_query(), on_tokens=seen.append)
+    assert seen[0] == 0
+    assert seen[-1] > 0
+
+
+async def test_no_progress_is_announced_for_a_cache_hit() -> None:
+    provider = FakeProvider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=600_000)
+    await engine.complete(big_query())
+    seen: list[int] = []
+    await engine.complete(big_query(), on_tokens=seen.append)
+    assert seen == []
