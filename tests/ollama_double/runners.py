@@ -118,6 +118,13 @@ class Scheduler:
             else:
                 self._drop(key)
 
+    def release_all(self) -> None:
+        """Unload every idle runner now (the double is stopping: free real models' memory)."""
+        with self._lock:
+            for key, runner in list(self._runners.items()):
+                if not runner.active:
+                    self._drop(key)
+
     def _evict_for_new(self) -> None:
         idle = [r for r in self._runners.values() if not r.active]
         if len(self._runners) >= MAX_LOADED and idle:

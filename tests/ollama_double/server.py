@@ -109,6 +109,7 @@ class OllamaDouble:
         if tasks:
             await asyncio.wait(tasks, timeout=_STOP_TIMEOUT_S / 2)
         await self._runner.cleanup()
+        self._state.scheduler.release_all()
 
     def __enter__(self) -> OllamaDouble:
         return self.start()

@@ -72,7 +72,47 @@ LLAMA2_INST = TemplateFamily(
     "[INST] <<SYS>>{{ .System }}<</SYS>>\n\n{{ .Prompt }} [/INST]\n",
     _llama2_inst,
 )
-FAMILIES = (CODELLAMA_FIM, QWEN_FIM, PROMPT_ONLY, ZEPHYR, LLAMA2_INST)
+
+
+def _smollm2_chatml(system: str, prompt: str, suffix: str) -> str:
+    head = f"<|im_start|>system\n{system}\n" if system else ""  # no <|im_end|>: as Ollama's
+    return f"{head}<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n"
+
+
+def _gemma3(system: str, prompt: str, suffix: str) -> str:
+    content = f"{system}\n\n{prompt}" if system else prompt
+    return f"<start_of_turn>user\n{content}<end_of_turn>\n<start_of_turn>model\n"
+
+
+# ollama.com/library/smollm2 (template dfebd0343bdd), the messages path without tools; the
+# double renders one user turn (and a system) exactly as this text does.
+SMOLLM2_CHATML = TemplateFamily(
+    "smollm2-chatml",
+    "{{- if .Messages }}\n{{- if .System }}<|im_start|>system\n{{ .System }}\n{{ end }}\n"
+    "{{- range $i, $_ := .Messages }}\n{{- $last := eq (len (slice $.Messages $i)) 1 -}}\n"
+    '{{- if eq .Role "user" }}<|im_start|>user\n{{ .Content }}<|im_end|>\n'
+    '{{ else if eq .Role "assistant" }}<|im_start|>assistant\n{{ .Content }}'
+    "{{ if not $last }}<|im_end|>\n{{ end }}\n{{- end }}\n"
+    '{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant\n{{ end }}\n{{- end }}\n'
+    "{{- else }}\n{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n{{ end }}"
+    "{{ if .Prompt }}<|im_start|>user\n{{ .Prompt }}<|im_end|>\n{{ end }}"
+    "<|im_start|>assistant\n{{ end }}{{ .Response }}{{ if .Response }}<|im_end|>{{ end }}",
+    _smollm2_chatml,
+)
+# ollama.com/library/gemma3:270m (template 4b19ac7dd2fb)
+GEMMA3 = TemplateFamily(
+    "gemma3",
+    "{{- $systemPromptAdded := false }}\n{{- range $i, $_ := .Messages }}\n"
+    "{{- $last := eq (len (slice $.Messages $i)) 1 }}\n"
+    '{{- if eq .Role "user" }}<start_of_turn>user\n'
+    "{{- if (and (not $systemPromptAdded) $.System) }}\n{{- $systemPromptAdded = true }}\n"
+    "{{ $.System }}\n{{ end }}\n{{ .Content }}<end_of_turn>\n"
+    "{{ if $last }}<start_of_turn>model\n{{ end }}\n"
+    '{{- else if eq .Role "assistant" }}<start_of_turn>model\n'
+    "{{ .Content }}{{ if not $last }}<end_of_turn>\n{{ end }}\n{{- end }}\n{{- end }}",
+    _gemma3,
+)
+FAMILIES = (CODELLAMA_FIM, QWEN_FIM, PROMPT_ONLY, ZEPHYR, LLAMA2_INST, SMOLLM2_CHATML, GEMMA3)
 
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 

@@ -1,0 +1,318 @@
+"""The llama.cpp engine: real weights behind the double's Ollama API (``llama-cpp-python``).
+
+It behaves as Ollama's runner does (Ollama >= 0.12; since v0.30 llama-server with
+``cache_prompt`` and one slot):
+
+* the prompt is tokenized with ``special=True`` (Ollama parses special tokens, also in
+  ``raw`` prompts), with BOS when the vocabulary's ``tokenizer.ggml.add_bos_token`` says so;
+* exact-prefix reuse of the previous prompt's KV cache: only the tokens after the common
+  prefix are evaluated, at least the last one (llama-server re-evaluates it for its logits);
+  a reload (new ``num_ctx``) is a new ``Llama``, so the cache is lost;
+* prompt evaluation in batches of ``batch`` tokens and one token per step afterwards, with a
+  check for a closed client between batches and between tokens: a disconnect frees the engine
+  within one batch or token (the slot is held until then, so the next request never overlaps);
+* generation ends at the vocabulary's end-of-generation tokens (not sent as text), at
+  ``options.stop`` and the Modelfile's stops (``generation.StopFilter``, shared with the
+  scripted engine), at ``num_predict`` and at the end of the context.
+
+``num_predict`` as Ollama passes it on: -1 (the default) is bounded to 10 x ``num_ctx``
+(``llm/llama_server.go`` ``boundedNumPredict`` L106-117; v0.12.0 ``llm/server.go`` L1429);
+0 is *unlimited*: the llama-server request field is ``n_predict,omitempty``
+(``llm/llama_server.go`` L1398), so 0 is not sent and llama-server's default -1 applies
+(v0.12.0's runner checks ``numPredict > 0``, ``runner/ollamarunner/runner.go`` L483); 1 samples
+exactly one token, then ends with ``length`` (``stop_type`` "limit" -> ``DoneReasonLength``,
+``llm/llama_server.go`` L1715) unless that token is an end-of-generation token (``stop``). So
+a client that wants the prompt evaluated without a long answer sends ``num_predict: 1``.
+
+Deviations, on purpose: no ``seed`` (or -1) samples with a fixed seed so tests repeat (Ollama
+picks a random one); Gemma 3's sliding-window cache is allocated full size (llama-cpp-python's
+default), so prefix reuse after an edit works where llama-server would need a checkpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..catalogue import ModelSpec
+from ..generation import StopFilter
+from ..runners import Runner
+from ..tokens import common_prefix, truncate
+from . import Result, Turn
+
+DEFAULT_SEED = 0
+"""Used when a request sends no seed (Ollama would pick a random one)."""
+SAMPLING_DEFAULTS: dict[str, Any] = {
+    "temperature": 0.8,
+    "top_k": 40,
+    "top_p": 0.9,
+    "min_p": 0.0,
+    "typical_p": 1.0,
+    "repeat_penalty": 1.1,
+    "presence_penalty": 0.0,
+    "frequency_penalty": 0.0,
+}
+"""Ollama v0.12.0 ``api.DefaultOptions`` for the sampling keys it passes to the runner."""
+
+
+def num_predict_limit(num_predict: int, num_ctx: int) -> int | None:
+    """How many tokens may be sampled (``None``: until another stop), as Ollama passes it."""
+    if num_predict == 0:
+        return None
+    if num_predict < 0 or num_predict > 10 * num_ctx:
+        return 10 * num_ctx
+    return num_predict
+
+
+@dataclass
+class LoadedModel:
+    """A runner's llama.cpp model and what its vocabulary says."""
+
+    llm: Any
+    """A ``llama_cpp.Llama``; its ``input_ids[:n_tokens]`` are the cached tokens."""
+    add_bos: bool
+    eog: frozenset[int]
+
+
+class _Cancelled(Exception):
+    """The client left: the worker stopped between two batches or tokens."""
+
+
+class LlamaEngine:
+    """Run the catalogue's real models with llama.cpp; one model per runner, one slot each."""
+
+    def __init__(
+        self,
+        *,
+        threads: int = 1,
+        batch: int = 64,
+        weights: Callable[[str], Path | None] | None = None,
+    ) -> None:
+        """``weights(name)`` finds a model's GGUF (default ``tests.real.models.weights_path``)."""
+        if weights is None:
+            from tests.real.models import weights_path as weights
+        self.threads = threads
+        self.batch = batch
+        self._weights = weights
+        self._workers = 0
+        self._idle = threading.Condition()
+
+    # --- state tests can observe ----------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """A worker thread is evaluating or sampling right now."""
+        with self._idle:
+            return self._workers > 0
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no worker runs; False if one still does after ``timeout`` seconds."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._workers == 0, timeout)
+
+    # --- Engine -----------------------------------------------------------------------------
+
+    def serves(self, spec: ModelSpec) -> bool:
+        return spec.weights is not None and self._weights(spec.weights) is not None
+
+    async def load(self, runner: Runner) -> None:
+        path = self._weights(runner.spec.weights or "")
+        if path is None:
+            raise RuntimeError(f"no weights installed for {runner.spec.name}")
+        runner.engine_state = await asyncio.to_thread(self._load, path, runner.num_ctx)
+
+    def _load(self, path: Path, num_ctx: int) -> LoadedModel:
+        import llama_cpp
+
+        llm = llama_cpp.Llama(
+            str(path),
+            n_ctx=num_ctx,
+            n_batch=self.batch,
+            n_ubatch=self.batch,
+            n_threads=self.threads,
+            n_threads_batch=self.threads,
+            seed=DEFAULT_SEED,
+            verbose=False,
+        )
+        vocab = llm._model.vocab
+        n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
+        eog = frozenset(i for i in range(n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, i))
+        return LoadedModel(llm, bool(llama_cpp.llama_vocab_get_add_bos(vocab)), eog)
+
+    def release(self, runner: Runner) -> None:
+        loaded: LoadedModel | None = runner.engine_state
+        runner.engine_state = None
+        if loaded is not None:
+            loaded.llm.close()
+
+    def context_ids(self, runner: Runner, text: str) -> list[int]:
+        return self._model(runner).llm.tokenize(text.encode(), add_bos=False, special=True)
+
+    def context_text(self, runner: Runner, ids: list[int]) -> str:
+        llm = self._model(runner).llm
+        return llm.detokenize(ids, special=True).decode("utf-8", "replace")
+
+    def _model(self, runner: Runner) -> LoadedModel:
+        if runner.engine_state is None:
+            raise RuntimeError(f"{runner.name} is not loaded")
+        return runner.engine_state
+
+    async def generate(self, runner: Runner, turn: Turn) -> Result:
+        model = self._model(runner)
+        llm = model.llm
+        num_ctx = llm.n_ctx()
+        all_tokens = llm.tokenize(turn.prompt.encode(), add_bos=model.add_bos, special=True)
+        tokens = truncate(all_tokens, num_ctx, turn.options["num_keep"])
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        reuse = min(common_prefix(cached, tokens), len(tokens) - 1)
+        result = Result(prompt_tokens=len(tokens), evaluated=len(tokens) - reuse)
+        turn.record(
+            phase="evaluating",
+            prompt_tokens=len(tokens),
+            truncated=len(tokens) < len(all_tokens),
+            prompt_eval_count=result.evaluated,
+            prompt_token_ids=list(tokens),
+        )
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def post(kind: str, value: Any = None) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+
+        def work() -> None:
+            with self._idle:
+                self._workers += 1
+            try:
+                self._run(model, tokens, reuse, turn.options, result, cancel, post)
+                post("done")
+            except BaseException as err:  # reported to the request, which re-raises it
+                post("error", err)
+            finally:
+                with self._idle:
+                    self._workers -= 1
+                    self._idle.notify_all()
+
+        worker = loop.run_in_executor(None, work)
+        sent: list[str] = []
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "evaluated":
+                    turn.record(phase="streaming")
+                elif kind == "piece":
+                    sent.append(value)
+                    await turn.emit(value)
+                elif kind == "error":
+                    raise value
+                else:
+                    break
+        except BaseException:
+            cancel.set()
+            await _finish(worker)
+            raise
+        await worker
+        result.text = "".join(sent)
+        return result
+
+    def _run(
+        self,
+        model: LoadedModel,
+        tokens: list[int],
+        reuse: int,
+        options: dict[str, Any],
+        result: Result,
+        cancel: threading.Event,
+        post: Callable[..., None],
+    ) -> None:
+        """The worker thread: evaluate the uncached tail in batches, then sample."""
+        llm = model.llm
+        start = time.perf_counter_ns()
+        if reuse < llm.n_tokens and not llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
+            reuse = 0
+            llm._ctx.kv_cache_clear()
+        llm.n_tokens = min(reuse, llm.n_tokens)
+        for at in range(llm.n_tokens, len(tokens), self.batch):
+            if cancel.is_set():
+                raise _Cancelled
+            llm.eval(tokens[at : at + self.batch])
+        result.prompt_ns = max(1, time.perf_counter_ns() - start)
+        post("evaluated")
+        start = time.perf_counter_ns()
+        try:
+            result.done_reason = self._sample(model, options, result, cancel, post)
+        finally:
+            llm._sampler = None
+            result.eval_ns = max(1, time.perf_counter_ns() - start)
+
+    def _sample(
+        self,
+        model: LoadedModel,
+        options: dict[str, Any],
+        result: Result,
+        cancel: threading.Event,
+        post: Callable[..., None],
+    ) -> str:
+        llm = model.llm
+        params = {k: options.get(k, v) for k, v in SAMPLING_DEFAULTS.items()}
+        seed = options.get("seed", -1)
+        llm.set_seed(DEFAULT_SEED if seed is None or seed < 0 else seed)
+        llm._sampler = llm._init_sampler(
+            top_k=params["top_k"],
+            top_p=params["top_p"],
+            min_p=params["min_p"],
+            typical_p=params["typical_p"],
+            temp=params["temperature"],
+            repeat_penalty=params["repeat_penalty"],
+            frequency_penalty=params["frequency_penalty"],
+            presence_penalty=params["presence_penalty"],
+        )
+        limit = num_predict_limit(options["num_predict"], llm.n_ctx())
+        stops = StopFilter(list(options.get("stop") or []))
+        text = codecs.getincrementaldecoder("utf-8")("replace")
+        while True:
+            if cancel.is_set():
+                raise _Cancelled
+            token = llm.sample()
+            result.eval_count += 1
+            if token in model.eog:
+                reason = "stop"
+                break
+            # _model.detokenize, not token_to_piece: llama-cpp-python 0.3.36's
+            # LlamaModel.token_to_piece returns its whole 32-byte buffer, NULs included.
+            piece = stops.feed(text.decode(llm._model.detokenize([token], special=True)))
+            if piece:
+                post("piece", piece)
+            if stops.stopped:
+                return "stop"
+            if limit is not None and result.eval_count >= limit:
+                reason = "length"
+                break
+            if llm.n_tokens >= llm.n_ctx():
+                reason = "length"
+                break
+            llm.eval([token])
+        rest = stops.feed(text.decode(b"", final=True))
+        rest += "" if stops.stopped else stops.flush()
+        if rest:
+            post("piece", rest)
+        return "stop" if stops.stopped else reason
+
+
+async def _finish(worker: asyncio.Future[None]) -> None:
+    """Wait for the worker to notice the cancel flag (one batch or token), even while our own
+    task is being cancelled: the model must not be touched by two threads, and the slot must
+    stay held until the engine is really free."""
+    while not worker.done():
+        try:
+            await asyncio.shield(worker)
+        except asyncio.CancelledError:
+            continue
+        except BaseException:
+            break
