@@ -38,6 +38,8 @@ PARTIAL_MIN = 3
 #: Lines of unchanged text shown around an edited range.
 EDIT_CONTEXT = 2
 DEFAULTS = ContextSettings()
+#: How lines that take names from other files start (Python, JS/TS, Rust).
+IMPORT_LINES = ("import ", "from ", "use ", "pub use ")
 #: Lines below the cursor assumed to be in the prompt already (its suffix window).
 SUFFIX_LINES = 24
 
@@ -50,6 +52,7 @@ class _File:
     group: str | None
     text: str
     _lines: list[str] | None = None
+    _imports: list[str] | None = None
     definitions: list[Definition] | None = None
     windows: WindowIndex | None = None
     names: set[str] = field(default_factory=set)
@@ -60,9 +63,22 @@ class _File:
             self._lines = self.text.split("\n")
         return self._lines
 
+    @property
+    def imports(self) -> list[str]:
+        """Names on the file's import lines (``import``/``from``/``use``), in file order:
+        what it takes from other files, even when those lines are far above the cursor."""
+        if self._imports is None:
+            seen: dict[str, None] = {}
+            for line in self.lines:
+                if line.startswith(IMPORT_LINES):
+                    seen.update(dict.fromkeys(nearest_first(line)[::-1]))
+            self._imports = list(seen)
+        return self._imports
+
     def replace(self, text: str) -> None:
         self.text = text
         self._lines = None
+        self._imports = None
         self.definitions = None
         self.windows = None
 
@@ -168,15 +184,17 @@ class WorkspaceContext:
             return ()
         for file in self._others(uri):
             self._index(file)
-        sources: list[list[Snippet]] = []
+        sources: dict[str, list[Snippet]] = {}
         if settings.definitions:
-            sources.append(self._definitions(uri, prefix_tail))
+            sources["definition"] = self._definitions(uri, prefix_tail)
         if settings.similar:
-            sources.append(self._similar(uri, prefix_tail))
+            sources["similar"] = self._similar(uri, prefix_tail)
         if settings.recent_edits:
             excluded = window if window is not None else self._window(uri, prefix_tail)
-            sources.append(self._recent_edits(uri, excluded))
-        return choose(sources, budget_chars=budget, max_snippets=settings.max_snippets)
+            sources["edit"] = self._recent_edits(uri, excluded)
+        return choose(
+            list(sources.values()), budget_chars=budget, max_snippets=settings.max_snippets
+        )
 
     # -- sources -----------------------------------------------------------------------
 
@@ -187,6 +205,9 @@ class WorkspaceContext:
         if partial and len(partial) >= PARTIAL_MIN:
             completions = [n for n in self._completions(partial) if n != partial]
             wanted = [*completions[:PARTIAL_MATCHES], *wanted]
+        current = self._files.get(uri)
+        if current is not None:  # then what the file imports, when it is above the tail
+            wanted += [name for name in current.imports if name not in set(wanted)]
         found: list[Snippet] = []
         seen: set[tuple[str, int]] = set()
         limit = 2 * self.settings.max_snippets

@@ -201,3 +201,13 @@ def test_select_is_cheap_with_50_open_files_of_2000_lines() -> None:
         context.select(current, tail, budget_chars=1536)
         spent.append((time.process_time() - start) * 1000)
     assert statistics.median(spent) <= 5.0, spent
+
+
+def test_names_imported_far_above_the_cursor_are_looked_up_too() -> None:
+    context = shop()
+    body = "from models import order_total\n" + "\n".join(f"step_{n}()" for n in range(60))
+    context.changed(SERVICE_URI, body)
+    tail = "\n".join(body.split("\n")[-30:]) + "\ntotal = "
+    assert "order_total" not in tail
+    picked = context.select(SERVICE_URI, tail, budget_chars=2000)
+    assert any("def order_total(" in s.text for s in picked)
