@@ -171,7 +171,9 @@ async def _status(ls: OllamaLanguageServer) -> dict[str, Any]:
         "loaded": loaded,
         "memory": {"rss": mem.rss, "available": mem.available, "total": mem.total},
         "cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries,
-                  "typedThrough": stats.typed_through},
+                  "typedThrough": cache.typed},
         "completions": {"count": stats.requests, "modelCalls": stats.model_calls,
-                        "p50Ms": stats.p50_ms(), "accepted": stats.accepted},
+                        "p50Ms": stats.p50_ms(), "accepted": stats.accepted,
+                        "timeouts": stats.timeouts, "landedLate": stats.landed_late,
+                        "prefills": stats.prefills},
     }  # fmt: skip
