@@ -43,6 +43,20 @@ _TOKEN_FAMILIES = {
 _REPO_TOKENS = {"qwen2.5-coder": "<|repo_name|>{repo}\n", "starcoder2": "<repo_name>{repo}"}
 
 
+#: A family's structure tokens. A snippet that holds one as text (a file about prompts, such
+#: as our own templates.py) is left out: in a raw prompt Ollama would read it as the token
+#: and the model would see a new file, or the cursor, in the middle of the snippet.
+_MARKERS: dict[str, tuple[str, ...]] = {
+    "qwen2.5-coder": ("<|repo_name|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>",
+                      "<|fim_middle|>", "<|fim_pad|>", "<|endoftext|>"),
+    "starcoder2": ("<repo_name>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
+                   "<|endoftext|>"),
+    "codegemma": ("<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+    "deepseek-coder": ("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<｜end▁of▁sentence｜>"),
+    "codellama": ("<PRE>", "<SUF>", "<MID>", "<EOT>"),
+}  # fmt: skip
+
+
 def placement(family: str) -> Placement:
     """Where the block goes: ``before`` the whole FIM prompt (families with file tokens),
     or at the start of the FIM ``prefix`` text (the others)."""
@@ -59,9 +73,12 @@ def render_block(
 ) -> str:
     """The block for ``snippets`` in ``family``'s layout; ``""`` for no snippets.
 
-    Pure: identical input gives identical bytes. ``repo`` names the repository where the
+    Pure: identical input gives identical bytes. Snippets holding one of the family's
+    structure tokens as text are left out. ``repo`` names the repository where the
     family has a token for it (the workspace folder's name; left out when None).
     """
+    markers = _MARKERS.get(family, ())
+    snippets = [s for s in snippets if not any(m in s.text for m in markers)]
     if not snippets:
         return ""
     separator = _TOKEN_FAMILIES.get(family)

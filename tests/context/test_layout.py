@@ -85,3 +85,18 @@ def test_placement() -> None:
         ("qwen2.5-coder", "starcoder2", "codegemma"), "before"
     )
     assert placement("codellama") == placement("deepseek-coder") == placement("prefix") == "prefix"
+
+
+def test_snippets_holding_the_familys_own_tokens_are_left_out() -> None:
+    tricky = Snippet("templates.py", 'QWEN = "<|fim_prefix|>{prefix}"', "similar", 0)
+    block = render_block(
+        (*SNIPPETS[2:], tricky), "qwen2.5-coder", language=None, current_path="a.py"
+    )
+    assert "templates.py" not in block and "lib/util.py" in block
+    assert render_block((tricky,), "qwen2.5-coder", language=None, current_path="a.py") == ""
+    llama = Snippet("t.py", 'PATTERN = "<PRE> {prefix} <SUF>"', "similar", 0)
+    assert render_block((llama,), "codellama", language=None, current_path="a.py") == ""
+    # another family's tokens are plain text for this one
+    assert "templates.py" in render_block(
+        (tricky,), "codellama", language=None, current_path="a.py"
+    )

@@ -211,3 +211,21 @@ def test_names_imported_far_above_the_cursor_are_looked_up_too() -> None:
     assert "order_total" not in tail
     picked = context.select(SERVICE_URI, tail, budget_chars=2000)
     assert any("def order_total(" in s.text for s in picked)
+
+
+def test_crlf_files_give_clean_snippets_and_unknown_documents_are_harmless() -> None:
+    context = WorkspaceContext()
+    context.opened("file:///w/a.py", "/w/a.py", "python", "def crlf_fn(x):\r\n    return x\r\n")
+    context.changed("file:///never-opened.py", "text")  # ignored
+    context.saved("file:///never-opened.py")
+    context.closed("file:///never-opened.py")
+    (picked,) = context.select("file:///never-opened.py", "crlf_fn(", budget_chars=500)
+    assert picked.text == "def crlf_fn(x):"
+
+
+def test_a_smaller_similar_window_setting_rebuilds_the_windows() -> None:
+    context = shop(definitions=False, recent_edits=False)
+    context.configure(replace(context.settings, similar_window_lines=4))
+    tail = "def checkout(cart):\n    items = [LineItem(sku, n, price) for sku, n, price in cart]"
+    windows = context.select(SERVICE_URI, tail, budget_chars=5000)
+    assert windows and all(s.last_line - s.first_line < 4 for s in windows)
