@@ -37,11 +37,12 @@ PARTIAL_MATCHES = 3
 PARTIAL_MIN = 3
 #: Lines of unchanged text shown around an edited range.
 EDIT_CONTEXT = 2
-DEFAULTS = ContextSettings()
 #: How lines that take names from other files start (Python, JS/TS, Rust).
 IMPORT_LINES = ("import ", "from ", "use ", "pub use ")
 #: Lines below the cursor assumed to be in the prompt already (its suffix window).
 SUFFIX_LINES = 24
+
+DEFAULTS = ContextSettings()
 
 
 @dataclass(slots=True)
@@ -69,9 +70,12 @@ class _File:
         what it takes from other files, even when those lines are far above the cursor."""
         if self._imports is None:
             seen: dict[str, None] = {}
+            open_paren = False
             for line in self.lines:
-                if line.startswith(IMPORT_LINES):
+                if line.startswith(IMPORT_LINES) or open_paren:
                     seen.update(dict.fromkeys(nearest_first(line)[::-1]))
+                    # ``from x import (`` continues until its ``)``
+                    open_paren = (open_paren or "(" in line) and ")" not in line
             self._imports = list(seen)
         return self._imports
 
@@ -207,7 +211,8 @@ class WorkspaceContext:
             wanted = [*completions[:PARTIAL_MATCHES], *wanted]
         current = self._files.get(uri)
         if current is not None:  # then what the file imports, when it is above the tail
-            wanted += [name for name in current.imports if name not in set(wanted)]
+            listed = set(wanted)
+            wanted += [name for name in current.imports if name not in listed]
         found: list[Snippet] = []
         seen: set[tuple[str, int]] = set()
         limit = 2 * self.settings.max_snippets
@@ -294,23 +299,25 @@ class WorkspaceContext:
             by_name: dict[str, list[Definition]] = {}
             for definition in definitions:
                 by_name.setdefault(definition.name, []).append(definition)
-            if set(by_name) != file.names:
-                self._sorted_names = None
-            self._unname(file)
-            for name, defs in by_name.items():
-                self._names.setdefault(name, {})[file.uri] = defs
-            file.names = set(by_name)
+            self._name(file, by_name)
 
-    def _unname(self, file: _File) -> None:
-        for name in file.names:
-            places = self._names.get(name)
-            if places is None:
-                continue
-            places.pop(file.uri, None)
+    def _name(self, file: _File, by_name: dict[str, list[Definition]]) -> None:
+        """Put ``file``'s definitions in the name index instead of its previous ones."""
+        for name in file.names - by_name.keys():
+            places = self._names[name]
+            del places[file.uri]
             if not places:
                 del self._names[name]
                 self._sorted_names = None
-        file.names = set()
+        for name, defs in by_name.items():
+            places = self._names.setdefault(name, {})
+            if not places:
+                self._sorted_names = None
+            places[file.uri] = defs
+        file.names = set(by_name)
+
+    def _unname(self, file: _File) -> None:
+        self._name(file, {})
 
     def _window(self, uri: str, prefix_tail: str) -> tuple[int, int] | None:
         """The lines of ``uri`` around the cursor, found by where ``prefix_tail`` ends."""

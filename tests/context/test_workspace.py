@@ -229,3 +229,12 @@ def test_a_smaller_similar_window_setting_rebuilds_the_windows() -> None:
     tail = "def checkout(cart):\n    items = [LineItem(sku, n, price) for sku, n, price in cart]"
     windows = context.select(SERVICE_URI, tail, budget_chars=5000)
     assert windows and all(s.last_line - s.first_line < 4 for s in windows)
+
+
+def test_parenthesised_imports_count_as_imports() -> None:
+    context = shop()
+    body = "from models import (\n    LineItem,\n    order_total,\n)\n" + "pass\n" * 60
+    context.changed(SERVICE_URI, body)
+    picked = context.select(SERVICE_URI, "pass\n" * 30 + "x = ", budget_chars=2000)
+    assert any("def order_total(" in s.text for s in picked)
+    assert any("class LineItem:" in s.text for s in picked)
