@@ -13,6 +13,8 @@ import threading
 from .catalogue import DEFAULT_INSTALLED, LIBRARY
 from .server import OllamaDouble
 
+REAL_NAMES = sorted(name for name, spec in LIBRARY.items() if spec.weights == name)
+
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.ollama_double", description=__doc__)
@@ -31,10 +33,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prompt-token-ms", type=float, default=0.0)
     parser.add_argument("--pull-tick-ms", type=float, default=60.0)
     parser.add_argument("--answer", help="answer every generate/chat request with this text")
+    parser.add_argument(
+        "--real",
+        action="append",
+        metavar="NAME",
+        choices=REAL_NAMES,
+        help="serve this real model with llama.cpp (repeatable; installed besides --install, "
+        f"which then defaults to none): {', '.join(REAL_NAMES)}",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (--real)")
+    parser.add_argument("--batch", type=int, default=64, help="prompt batch size (--real)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    double = OllamaDouble(installed=args.install, host=args.host, port=args.port, log_requests=True)
+    installed, engine = args.install, None
+    if args.real:
+        from .engines.llama import LlamaEngine
+
+        engine = LlamaEngine(threads=args.threads, batch=args.batch)
+        missing = [name for name in args.real if not engine.serves(LIBRARY[name])]
+        if missing:
+            parser.error(f"no weights installed for {', '.join(missing)} (tests/real/weights.txt)")
+        installed = [*(installed or []), *args.real]
+    double = OllamaDouble(
+        installed=installed, host=args.host, port=args.port, log_requests=True, engine=engine
+    )
     double.latency.load_s = args.load_ms / 1000
     double.latency.first_token_s = args.first_token_ms / 1000
     double.latency.per_token_s = args.token_ms / 1000

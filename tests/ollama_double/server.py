@@ -147,6 +147,11 @@ class OllamaDouble:
         self._state.latency = value
 
     @property
+    def engine(self) -> Engine:
+        """The engine given at construction (the scripted one by default)."""
+        return self._state.engine
+
+    @property
     def version(self) -> str:
         return self._state.version
 

@@ -166,7 +166,7 @@ class LlamaEngine:
     async def generate(self, runner: Runner, turn: Turn) -> Result:
         model = self._model(runner)
         llm = model.llm
-        num_ctx = llm.n_ctx()
+        num_ctx = runner.num_ctx  # llama.cpp may round its own n_ctx up
         all_tokens = llm.tokenize(turn.prompt.encode(), add_bos=model.add_bos, special=True)
         tokens = truncate(all_tokens, num_ctx, turn.options["num_keep"])
         cached = llm.input_ids[: llm.n_tokens].tolist()
@@ -190,7 +190,7 @@ class LlamaEngine:
             with self._idle:
                 self._workers += 1
             try:
-                self._run(model, tokens, reuse, turn.options, result, cancel, post)
+                self._run(model, tokens, reuse, turn, result, cancel, post)
                 post("done")
             except BaseException as err:  # reported to the request, which re-raises it
                 post("error", err)
@@ -226,7 +226,7 @@ class LlamaEngine:
         model: LoadedModel,
         tokens: list[int],
         reuse: int,
-        options: dict[str, Any],
+        turn: Turn,
         result: Result,
         cancel: threading.Event,
         post: Callable[..., None],
@@ -246,7 +246,7 @@ class LlamaEngine:
         post("evaluated")
         start = time.perf_counter_ns()
         try:
-            result.done_reason = self._sample(model, options, result, cancel, post)
+            result.done_reason = self._sample(model, turn, result, cancel, post)
         finally:
             llm._sampler = None
             result.eval_ns = max(1, time.perf_counter_ns() - start)
@@ -254,12 +254,12 @@ class LlamaEngine:
     def _sample(
         self,
         model: LoadedModel,
-        options: dict[str, Any],
+        turn: Turn,
         result: Result,
         cancel: threading.Event,
         post: Callable[..., None],
     ) -> str:
-        llm = model.llm
+        llm, options, num_ctx = model.llm, turn.options, turn.num_ctx
         params = {k: options.get(k, v) for k, v in SAMPLING_DEFAULTS.items()}
         seed = options.get("seed", -1)
         llm.set_seed(DEFAULT_SEED if seed is None or seed < 0 else seed)
@@ -273,7 +273,7 @@ class LlamaEngine:
             frequency_penalty=params["frequency_penalty"],
             presence_penalty=params["presence_penalty"],
         )
-        limit = num_predict_limit(options["num_predict"], llm.n_ctx())
+        limit = num_predict_limit(options["num_predict"], num_ctx)
         stops = StopFilter(list(options.get("stop") or []))
         text = codecs.getincrementaldecoder("utf-8")("replace")
         while True:
@@ -294,7 +294,7 @@ class LlamaEngine:
             if limit is not None and result.eval_count >= limit:
                 reason = "length"
                 break
-            if llm.n_tokens >= llm.n_ctx():
+            if llm.n_tokens >= num_ctx:
                 reason = "length"
                 break
             llm.eval([token])
