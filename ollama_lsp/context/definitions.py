@@ -115,40 +115,18 @@ def _match(group: str, line: str) -> tuple[int, tuple[str, str] | None] | None:
     return found
 
 
+#: First words of statements, which never start a definition.
+_STATEMENTS = frozenset((
+    "return", "if", "for", "while", "elif", "else", "try", "except", "finally", "with",
+    "raise", "yield", "assert", "del", "pass", "break", "continue", "import", "from", "print",
+    "await", "case", "switch", "throw",
+))  # fmt: skip
+
+
 def _could_define(stripped: str) -> bool:
     """A cheap test before the patterns: definitions start with a letter, and most lines
     that start with one are statements whose first word rules them out."""
     return stripped[0].isalpha() and stripped.split(None, 1)[0] not in _STATEMENTS
-
-
-_STATEMENTS = frozenset(
-    [
-        "return",
-        "if",
-        "for",
-        "while",
-        "elif",
-        "else",
-        "try",
-        "except",
-        "finally",
-        "with",
-        "raise",
-        "yield",
-        "assert",
-        "del",
-        "pass",
-        "break",
-        "continue",
-        "import",
-        "from",
-        "print",
-        "await",
-        "case",
-        "switch",
-        "throw",
-    ]
-)
 
 
 def _member(group: str, stripped: str) -> tuple[str, str] | None:

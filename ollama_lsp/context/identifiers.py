@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*")
 #: Identifiers of two characters or more: single letters are loop counters, not clues.
 MEANINGFUL = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]+")
 
