@@ -14,7 +14,7 @@ import asyncio
 from . import __version__, logs
 from .ollama.client import OllamaClient
 from .ollama.errors import OllamaError
-from .ollama.host import host_from_env
+from .ollama.host import HostError, host_from_env, redact_userinfo
 
 DEFAULT_MODEL = "codellama:7b-code"
 
@@ -63,8 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     return 1  # not reached
 
 
-async def _check(host: str, model: str) -> int:
-    client = OllamaClient(host)
+async def _check(host: str | None, model: str) -> int:
+    try:
+        client = OllamaClient(host)
+    except HostError as exc:
+        print(f"OLLAMA_HOST / --ollama-host: expected {exc}, got {redact_userinfo(host or '')!r}")
+        return 1
     try:
         version = await client.version()
         models = await client.list_models()
