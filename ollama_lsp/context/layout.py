@@ -28,8 +28,10 @@ that follows must not add one again (build it with ``path=None``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 
+from ..completion.special import neutralise
 from .languages import comment, language_of
 from .records import Snippet
 
@@ -41,20 +43,6 @@ _TOKEN_FAMILIES = {
     "codegemma": "<|file_separator|>",
 }
 _REPO_TOKENS = {"qwen2.5-coder": "<|repo_name|>{repo}\n", "starcoder2": "<repo_name>{repo}"}
-
-
-#: A family's structure tokens. A snippet that holds one as text (a file about prompts, such
-#: as our own templates.py) is left out: in a raw prompt Ollama would read it as the token
-#: and the model would see a new file, or the cursor, in the middle of the snippet.
-_MARKERS: dict[str, tuple[str, ...]] = {
-    "qwen2.5-coder": ("<|repo_name|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>",
-                      "<|fim_middle|>", "<|fim_pad|>", "<|endoftext|>"),
-    "starcoder2": ("<repo_name>", "<file_sep>", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
-                   "<|endoftext|>"),
-    "codegemma": ("<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
-    "deepseek-coder": ("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<｜end▁of▁sentence｜>"),
-    "codellama": ("<PRE>", "<SUF>", "<MID>", "<EOT>"),
-}  # fmt: skip
 
 
 def placement(family: str) -> Placement:
@@ -73,14 +61,15 @@ def render_block(
 ) -> str:
     """The block for ``snippets`` in ``family``'s layout; ``""`` for no snippets.
 
-    Pure: identical input gives identical bytes. Snippets holding one of the family's
-    structure tokens as text are left out. ``repo`` names the repository where the
+    Pure: identical input gives identical bytes. Special-token strings in a snippet's text
+    are neutralised as in the current file's windows (``completion.special``). ``repo`` names the repository where the
     family has a token for it (the workspace folder's name; left out when None).
     """
-    markers = _MARKERS.get(family, ())
-    snippets = [s for s in snippets if not any(m in s.text for m in markers)]
     if not snippets:
         return ""
+    # a file about prompts (our own templates.py) holds special-token strings: as text in a
+    # raw prompt they would become tokens, a new file or the cursor inside the snippet
+    snippets = [replace(s, text=neutralise(s.text)) for s in snippets]
     separator = _TOKEN_FAMILIES.get(family)
     if separator is not None:
         head = _REPO_TOKENS[family].format(repo=repo) if repo and family in _REPO_TOKENS else ""

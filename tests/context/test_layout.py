@@ -87,16 +87,10 @@ def test_placement() -> None:
     assert placement("codellama") == placement("deepseek-coder") == placement("prefix") == "prefix"
 
 
-def test_snippets_holding_the_familys_own_tokens_are_left_out() -> None:
+def test_special_token_strings_in_snippets_stay_text() -> None:
     tricky = Snippet("templates.py", 'QWEN = "<|fim_prefix|>{prefix}"', "similar", 0)
-    block = render_block(
-        (*SNIPPETS[2:], tricky), "qwen2.5-coder", language=None, current_path="a.py"
+    block = render_block((tricky,), "qwen2.5-coder", language=None, current_path="a.py")
+    assert block == (
+        '<|file_sep|>templates.py\nQWEN = "<\u200b|fim_prefix|>{prefix}"\n<|file_sep|>a.py\n'
     )
-    assert "templates.py" not in block and "lib/util.py" in block
-    assert render_block((tricky,), "qwen2.5-coder", language=None, current_path="a.py") == ""
-    llama = Snippet("t.py", 'PATTERN = "<PRE> {prefix} <SUF>"', "similar", 0)
-    assert render_block((llama,), "codellama", language=None, current_path="a.py") == ""
-    # another family's tokens are plain text for this one
-    assert "templates.py" in render_block(
-        (tricky,), "codellama", language=None, current_path="a.py"
-    )
+    assert block.count("<|fim_prefix|>") == 0
