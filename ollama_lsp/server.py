@@ -27,7 +27,7 @@ from .models.manager import ModelManager
 from .models.pulling import PullTracker
 from .notices import NoticeBoard
 from .ollama.client import OllamaClient
-from .ollama.host import host_from_env, parse_host
+from .ollama.host import endpoint_or_default, host_from_env, parse_endpoint
 from .ollama.provider import OllamaProvider
 from .positions import Cursor, PositionError, cursor_in, encoding_name
 from .progress import WorkDone
@@ -53,7 +53,11 @@ class OllamaLanguageServer(LanguageServer):
 
     def __init__(self, *, ollama_host: str | None = None) -> None:
         super().__init__("ollama-lsp", __version__, protocol_cls=OllamaProtocol)
-        self.env_host = ollama_host or host_from_env()
+        #: Where Ollama is when the settings name no host; a bad ``--ollama-host`` or
+        #: ``OLLAMA_HOST`` falls back to the default and ``host_problem`` tells the user once.
+        self.env_host, self.host_problem = endpoint_or_default(
+            ollama_host or host_from_env(), "--ollama-host" if ollama_host else "OLLAMA_HOST"
+        )
         self.client = OllamaClient(self.env_host)
         self.settings = settings.Settings()
         self.provider = OllamaProvider(self.client, keep_alive=self.settings.keep_alive)
@@ -98,17 +102,22 @@ class OllamaLanguageServer(LanguageServer):
 
     def apply_settings(self, result: settings.ParseResult) -> None:
         """Make ``result`` the live settings; warm the model up if it (or the host) changed."""
+        # Everything is checked before anything is assigned: settings.parse refused a bad
+        # host already, and resolving it here first means a failure cannot half-apply.
+        endpoint = parse_endpoint(result.settings.host) if result.settings.host else self.env_host
         old, new = self.settings, result.settings
         new = self._with_selection(old, new)
         self.settings = new
-        host = new.host or self.env_host
-        host_changed = parse_host(host) != self.client.host
+        host_changed = endpoint != self.client.endpoint
         if host_changed:
-            self.client.host = host
+            self.client.host = endpoint
             self.provider.invalidate()
             self.engine.forget_model()
         self.provider.keep_alive = new.keep_alive
         self.engine.configure(new)
+        if self.host_problem is not None:
+            self.show(self.host_problem)
+            self.host_problem = None
         if self.notices.settings_errors(result.errors):
             bad = "; ".join(result.errors)
             self.show(f"ollama-lsp ignored invalid settings and kept the previous values: {bad}")

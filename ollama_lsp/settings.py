@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
+from .ollama.host import HostError, parse_endpoint, redact_userinfo
+
 DEFAULT_MODEL = "codellama:7b-code"
 DEFAULT_CHAT_MODEL = "tinyllama:1.1b-chat-v1-q4_0"
 
@@ -56,7 +58,8 @@ class CacheSettings:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    host: str | None = None
+    #: Kept out of ``repr``: it may hold a password (``http://user:pass@host``).
+    host: str | None = field(default=None, repr=False)
     model: str = DEFAULT_MODEL
     chat_model: str = DEFAULT_CHAT_MODEL
     keep_alive: KeepAlive = "30m"
@@ -95,10 +98,15 @@ def _model_name(value: Any) -> str:
 
 
 def _host(value: Any) -> str | None:
+    """Refuse here, not when dialling, so that a bad host never half-applies new settings."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not isinstance(value, str) or any(c.isspace() for c in value.strip()):
+    if not isinstance(value, str):
         raise ValueError("a host such as http://127.0.0.1:11434")
+    try:
+        parse_endpoint(value)
+    except HostError as exc:
+        raise ValueError(str(exc)) from None
     return value.strip()
 
 
@@ -205,8 +213,13 @@ def _apply(values: Mapping[str, Any], table: Table, base: _T, prefix: str, error
         try:
             changes[name] = check(values[wire])
         except ValueError as exc:
-            errors.append(f"{prefix}.{wire}: expected {exc}, got {values[wire]!r}")
+            errors.append(f"{prefix}.{wire}: expected {exc}, got {_shown(values[wire])!r}")
     return replace(base, **changes) if changes else base  # type: ignore[type-var]
+
+
+def _shown(value: Any) -> Any:
+    """A bad value as it may be shown to the user: never a password from a host URL."""
+    return redact_userinfo(value) if isinstance(value, str) else value
 
 
 def to_wire(settings: Settings) -> dict[str, Any]:

@@ -36,6 +36,17 @@ import httpx
 #: httpcore trace events after which one cancellation is cleaned up properly by httpcore.
 _ON_WIRE = frozenset({"http11.send_request_headers.started", "http2.send_request_headers.started"})
 
+#: Events after which httpcore is closing the response: a cancellation now would interrupt
+#: the close and leave the request in the pool for good, so none is sent any more.
+_CLOSING = frozenset(
+    {
+        "http11.receive_response_body.complete",
+        "http11.response_closed.started",
+        "http2.receive_response_body.complete",
+        "http2.response_closed.started",
+    }
+)
+
 #: Tasks of exchanges still running, so none is garbage-collected mid-flight.
 _RUNNING: set[asyncio.Task[None]] = set()
 
@@ -137,7 +148,9 @@ class Exchange:
         return item
 
     async def _trace(self, event: str, info: dict[str, Any]) -> None:
-        if event in _ON_WIRE:
+        if event in _CLOSING:
+            self._closing = True
+        elif event in _ON_WIRE:
             self._on_wire = True
             if self._abort:
                 self._cancel_once()

@@ -2,7 +2,9 @@
 
 Parsing is deliberately lenient in the same way as Ollama's own clients: unknown keys are
 ignored and every metric is optional (older servers omit them, and Go's ``omitempty`` drops
-zeros), so a newer or older Ollama does not break us. Only the fields we use are kept.
+zeros), so a newer or older Ollama does not break us. Only the fields we use are kept, and
+a value that makes no sense (a negative size, ``1e400``, a context length of 0 or less) is
+dropped as unknown rather than passed on to arithmetic, the user or Ollama's ``num_ctx``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,25 @@ __all__ = [
 ]
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+#: Go's int64: no size, count or duration Ollama sends can be larger.
+_INT64_MAX = 2**63 - 1
+
+
+def _count(value: Any) -> int | None:
+    """A size, count or duration: a whole number from 0 to int64's max, else unknown.
+
+    A negative size, ``1e400`` (which Python reads as ``inf``) or a 400-digit number is not
+    something Ollama sends; taking it would show negative sizes or crash arithmetic later.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _INT64_MAX:
+        return value
+    return None
+
+
+def _positive(value: Any) -> int | None:
+    """A context length: at least 1, else unknown (``num_ctx`` derived from it must be > 0)."""
+    count = _count(value)
+    return count if count else None
 
 
 def _str(value: Any, default: str = "") -> str:
@@ -66,7 +85,7 @@ class ModelInfo:
     def from_json(cls, data: dict[str, Any]) -> ModelInfo:
         return cls(
             name=_str(data.get("name")) or _str(data.get("model")),
-            size=_int(data.get("size")) or 0,
+            size=_count(data.get("size")) or 0,
             digest=_str(data.get("digest")),
             modified_at=_str(data.get("modified_at")),
             details=ModelDetails.from_json(data.get("details")),
@@ -97,7 +116,7 @@ class ShowInfo:
             if isinstance(caps, list)
             else (),
             details=ModelDetails.from_json(data.get("details")),
-            context_length=_int(info.get(f"{arch}.context_length")) if arch else None,
+            context_length=_positive(info.get(f"{arch}.context_length")) if arch else None,
             architecture=arch,
             model_info={k: v for k, v in info.items() if not isinstance(v, list)},
         )
@@ -123,10 +142,10 @@ class RunningModel:
     def from_json(cls, data: dict[str, Any]) -> RunningModel:
         return cls(
             name=_str(data.get("name")) or _str(data.get("model")),
-            size=_int(data.get("size")) or 0,
-            size_vram=_int(data.get("size_vram")) or 0,
+            size=_count(data.get("size")) or 0,
+            size_vram=_count(data.get("size_vram")) or 0,
             expires_at=_str(data.get("expires_at")),
-            context_length=_int(data.get("context_length")),
+            context_length=_positive(data.get("context_length")),
             details=ModelDetails.from_json(data.get("details")),
         )
 
@@ -145,8 +164,8 @@ class PullProgress:
         return cls(
             status=_str(data.get("status")),
             digest=_str(data.get("digest")),
-            total=_int(data.get("total")),
-            completed=_int(data.get("completed")),
+            total=_count(data.get("total")),
+            completed=_count(data.get("completed")),
         )
 
     @property
@@ -167,7 +186,7 @@ class Metrics:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Metrics:
-        return cls(**{name: _int(data.get(name)) for name in cls.__dataclass_fields__})
+        return cls(**{name: _count(data.get(name)) for name in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +246,8 @@ class GenerateOptions:
 
     def to_json(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v is not None}
+        if out.get("num_ctx", 1) <= 0:
+            del out["num_ctx"]  # Ollama would take it as is; its default is the safe choice
         if "stop" in out:
             out["stop"] = list(out["stop"])
         return out

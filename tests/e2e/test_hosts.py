@@ -1,0 +1,115 @@
+"""Hosts end to end: credentials work and stay secret, bad hosts are refused and never half-apply.
+
+Every place a host is given is covered: ``OLLAMA_HOST`` (the server must start even when it is
+unusable), ``initializationOptions.host`` and ``workspace/didChangeConfiguration``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from lsprotocol import types
+
+from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
+
+URI = "file:///work/project/calc.py"
+DOC = "def add(a, b):\n    \n"
+SECRET = "s3cr3t-pw"
+QWEN = "qwen2.5-coder:1.5b-base"
+
+
+async def status(client: Any) -> dict[str, Any]:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="ollama.status", arguments=[])
+    )
+
+
+def everything_said(client: Any) -> list[str]:
+    return [m.message for m in client.messages] + [m.message for m in client.log_messages]
+
+
+async def eventually(check: Any, timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+    """``await check()`` until it returns something truthy (notifications apply asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not (result := await check()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+    return result
+
+
+async def test_credentials_in_ollama_host_work_and_are_never_shown(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    host = f"http://me:{SECRET}@{ollama_double.host}"
+    client = await start_lsp(inline_client_capabilities(), env={"OLLAMA_HOST": host})
+    open_document(client, URI, DOC)
+    ollama_double.script("return a + b")
+    assert [i.insert_text for i in await inline(client, URI, 1, 4)] == ["return a + b"]
+    assert (await status(client))["host"] == f"http://me:***@{ollama_double.host}"
+    assert generate_calls(ollama_double)
+    assert not any(SECRET in m for m in everything_said(client))
+
+
+async def test_credentials_in_initialization_options(start_lsp: StartLsp, ollama_double) -> None:
+    host = f"http://me:{SECRET}@{ollama_double.host}"
+    client = await start_lsp(inline_client_capabilities(), initialization_options={"host": host})
+    assert (await status(client))["host"] == f"http://me:***@{ollama_double.host}"
+    assert (await status(client))["reachable"] is True
+    assert not any(SECRET in m for m in everything_said(client))
+
+
+async def test_an_unusable_ollama_host_still_starts_on_the_default_and_says_so_once(
+    start_lsp: StartLsp,
+) -> None:
+    client = await start_lsp(
+        inline_client_capabilities(), env={"OLLAMA_HOST": f"gopher://me:{SECRET}@example.com"}
+    )
+    assert (await status(client))["host"] == "http://127.0.0.1:11434"
+    told = [m.message for m in client.messages if "OLLAMA_HOST" in m.message]
+    assert len(told) == 1
+    assert "http:// or https://" in told[0] and "gopher://me:***@example.com" in told[0]
+    assert not any(SECRET in m for m in everything_said(client))
+
+
+async def test_a_bad_host_in_settings_is_refused_and_the_rest_applies(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    client = await start_lsp(inline_client_capabilities())
+    before = await status(client)
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"ollama": {"host": f"http://me:{SECRET}@127.0.0.1:99999", "model": QWEN}}
+        )
+    )
+    after = await eventually(lambda: _when(status(client), lambda s: s["model"] == QWEN))
+    assert after["host"] == before["host"] == ollama_double.url  # the old host stays
+    refused = [m.message for m in client.messages if "ollama.host" in m.message]
+    assert len(refused) == 1 and "a port from 1 to 65535" in refused[0]
+    assert not any(SECRET in m for m in everything_said(client))
+    # later changes still apply, the bad host included once it is fixed
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"ollama": {"host": f"http://me:{SECRET}@{ollama_double.host}"}}
+        )
+    )
+    shown = f"http://me:***@{ollama_double.host}"
+    await eventually(lambda: _when(status(client), lambda s: s["host"] == shown))
+    assert (await status(client))["model"] == QWEN
+
+
+async def test_other_schemes_and_ports_are_refused_in_initialization_options(
+    start_lsp: StartLsp, ollama_double
+) -> None:
+    client = await start_lsp(
+        inline_client_capabilities(), initialization_options={"host": "file:///etc/passwd"}
+    )
+    assert (await status(client))["host"] == ollama_double.url  # OLLAMA_HOST still applies
+    refused = [m.message for m in client.messages if "ollama.host" in m.message]
+    assert len(refused) == 1 and "file:// cannot reach Ollama" in refused[0]
+
+
+async def _when(result: Any, predicate: Any) -> Any:
+    value = await result
+    return value if predicate(value) else None
