@@ -1,6 +1,6 @@
 """Cross-file recall: does a suggestion know what another open file defines?
 
-    python -m benchmarks.cross_file [--speed 3] [--seed 7] [--models codellama:7b-code,...]
+    python -m benchmarks.cross_file [--speed 3] [--rounds 2] [--seed 7] [--models a,b] [--offline]
 
 A small project (``benchmarks/corpus_xfile``): ``models.py`` and ``pricing.py`` define
 dataclasses and functions with keyword-only parameters; ``service.py`` and ``report.py`` call
@@ -16,7 +16,8 @@ difference between the runs is the context.
 
 The same session runs with workspace context off (``context.enabled: false``) and on, per
 model family (CodeLlama: comment blocks; Qwen2.5-Coder: repository-level tokens), side by
-side in one run. It reports accepted characters and suggestions shown, and the recall of
+side in one run: after a short warm-up session that is thrown away, in rounds that swap the
+order (off/on, on/off...), because sessions that are otherwise equal differ by timing. It reports accepted characters and suggestions shown, and the recall of
 the prompts themselves: of the model calls whose right answer needed another file's name,
 the share whose prompt held its definition.
 """
@@ -226,6 +227,7 @@ async def run_session(
     files: dict[str, str],
     typing: list[str],
     args: argparse.Namespace,
+    budget: int = 10**6,
 ) -> Session:
     double.reset_records()
     client = await start_server(double.host, options)
@@ -240,10 +242,15 @@ async def run_session(
     typist = Typist(client, random.Random(args.seed), args.speed)
     for name in TYPED:
         typing[:] = [name]
-        await typist.type_file(f"{ROOT_URI}/{name}", files[name], "python", 10**6)
+        await typist.type_file(f"{ROOT_URI}/{name}", files[name], "python", budget)
     typing.clear()
     await stop_server(client)
     return typist.session
+
+
+COUNTS = ("keystrokes", "accepted suggestions", "accepted chars", "suggestions shown",
+          "model calls", "calls needing another file", "... whose prompt held it",
+          "prompt tokens sent", "prompt tokens evaluated")  # fmt: skip
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -255,34 +262,39 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"  {key:34}{value:10.3f}")
     if args.offline:
         return
-    results: dict[str, dict[str, float]] = {}
+    totals: dict[str, dict[str, float]] = {}
     with OllamaDouble() as double:
         double.latency.first_token_s = 0.05 / args.speed
         double.latency.per_token_s = 0.025 / args.speed
         double.latency.prompt_token_s = 0.0008 / args.speed
         for model in args.models.split(","):
-            for config, options in CONFIGS.items():
-                label = f"{model.split(':')[0]}, {config}"
-                print(f"typing session: {label} ...", flush=True)
-                recall = Recall()
-                double.set_responder(make_responder(typing, files, foreign, recall))
-                session = await run_session(
-                    double, {"model": model, **options}, files, typing, args
-                )
-                calls = [
-                    r
-                    for r in double.requests_to("/api/generate")
-                    if r.body and r.body.get("prompt")
-                ]
-                results[label] = summarize(session, recall, calls)
-                if recall.names:
-                    print("  names the model had to guess:", dict(sorted(recall.names.items())))
-    print_table(results)
+            # A short session first, thrown away: the first server of a run starts cold.
+            double.set_responder(make_responder(typing, files, foreign, Recall()))
+            await run_session(double, {"model": model}, files, typing, args, budget=60)
+            for round_ in range(args.rounds):
+                order = list(CONFIGS.items())
+                for config, options in order if round_ % 2 == 0 else order[::-1]:
+                    label = f"{model.split(':')[0]}, {config}"
+                    print(f"typing session: {label} (round {round_ + 1}) ...", flush=True)
+                    recall = Recall()
+                    double.set_responder(make_responder(typing, files, foreign, recall))
+                    session = await run_session(
+                        double, {"model": model, **options}, files, typing, args
+                    )
+                    calls = [
+                        r
+                        for r in double.requests_to("/api/generate")
+                        if r.body and r.body.get("prompt")
+                    ]
+                    counts = totals.setdefault(label, dict.fromkeys(COUNTS, 0.0))
+                    for key, value in tally(session, recall, calls).items():
+                        counts[key] += value
+                    if recall.names:
+                        print("  names it had to guess:", dict(sorted(recall.names.items())))
+    print_table({label: report(counts, args.rounds) for label, counts in totals.items()})
 
 
-def summarize(session: Session, recall: Recall, calls: list[Any]) -> dict[str, float]:
-    tokens = [r.prompt_tokens or 0 for r in calls]
-    evaluated = [r.prompt_eval_count or 0 for r in calls]
+def tally(session: Session, recall: Recall, calls: list[Any]) -> dict[str, float]:
     return {
         "keystrokes": session.keystrokes,
         "accepted suggestions": session.accepted,
@@ -291,16 +303,30 @@ def summarize(session: Session, recall: Recall, calls: list[Any]) -> dict[str, f
         "model calls": len(calls),
         "calls needing another file": recall.needed,
         "... whose prompt held it": recall.known,
-        "cross-file recall": recall.known / recall.needed if recall.needed else float("nan"),
-        "prompt tokens sent per call": sum(tokens) / len(tokens) if tokens else 0.0,
-        "prompt tokens evaluated per call": sum(evaluated) / len(evaluated) if evaluated else 0.0,
+        "prompt tokens sent": sum(r.prompt_tokens or 0 for r in calls),
+        "prompt tokens evaluated": sum(r.prompt_eval_count or 0 for r in calls),
+    }
+
+
+def report(counts: dict[str, float], rounds: int) -> dict[str, float]:
+    """Per-session means of the counts, and the ratios over all rounds."""
+    calls = counts["model calls"] or 1
+    needed = counts["calls needing another file"]
+    means = {key: counts[key] / rounds for key in COUNTS[:7]}
+    return {
+        **means,
+        "cross-file recall": counts["... whose prompt held it"] / needed
+        if needed
+        else float("nan"),
+        "prompt tokens sent per call": counts["prompt tokens sent"] / calls,
+        "prompt tokens evaluated per call": counts["prompt tokens evaluated"] / calls,
     }
 
 
 def print_table(results: dict[str, dict[str, float]]) -> None:
-    """One column per session; per model, context on over context off."""
+    """One column per configuration (means over the rounds); per model, on over off."""
     names = list(results)
-    print(f"\n{'metric':34}" + "".join(f"{n:>30}" for n in names))
+    print(f"\n{'metric (mean per session)':34}" + "".join(f"{n:>30}" for n in names))
     for key in results[names[0]]:
         print(f"{key:34}" + "".join(f"{results[n][key]:30.3f}" for n in names))
     for off, on in zip(names[::2], names[1::2], strict=True):
@@ -315,6 +341,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--offline", action="store_true", help="the context sources only")
+    parser.add_argument("--rounds", type=int, default=2, help="off/on, then on/off, ...")
     sys.setswitchinterval(1e-4)  # the double shares this process; hand the GIL over quickly
     asyncio.run(main_async(parser.parse_args()))
 
