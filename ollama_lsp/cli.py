@@ -59,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tcp:
         server.start_tcp(args.host, args.port)
         return 0
-    stdio.end_process(stdio.serve(server))  # ``exit`` ends the process at once (see stdio)
-    return 1  # not reached
+    stdio.serve(server)  # ends the process on ``exit`` or the end of input (see stdio)
 
 
 async def _check(host: str | None, model: str) -> int:

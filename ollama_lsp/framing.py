@@ -87,7 +87,9 @@ class Frames:
 
     async def _recount(self, body: bytes, length: int) -> Any | None:
         """The body, if ``length`` counted code points or UTF-16 units and more bytes follow."""
-        for count in (_code_points, _utf16_units):
+        # UTF-16 first: for the same bytes it counts at least as many units as code points,
+        # so it reaches ``length`` with fewer bytes and never reads into the next message.
+        for count in (_utf16_units, _code_points):
             while (have := count(body)) < length:
                 more = await self._source.read_within(length - have, self._grace_s)
                 if not more:

@@ -120,8 +120,6 @@ class OllamaProtocol(LanguageServerProtocol):
         is_request = method is not None and hasattr(message, "id")
         if method == types.INITIALIZE:
             self.initialize_received = True
-        elif method == types.SHUTDOWN and is_request:
-            self._shutdown_id = message.id
         elif method is not None and method != types.EXIT:
             if not self.initialize_received:
                 if is_request:
@@ -136,6 +134,8 @@ class OllamaProtocol(LanguageServerProtocol):
                     f"{method} after shutdown: the server only accepts exit now"
                 ))  # fmt: skip
                 return
+            if method == types.SHUTDOWN and is_request:
+                self._shutdown_id = message.id
         super().handle_message(message)
 
     def _reject(self, message: Rejected) -> None:

@@ -26,10 +26,9 @@ import logging
 import os
 import stat
 import sys
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from lsprotocol import types
-from pygls.io_ import StdoutWriter
 from pygls.protocol import JsonRPCProtocol
 
 from .framing import LINE_LIMIT, BadFrame, Frames, StreamSource
@@ -40,6 +39,35 @@ log = logging.getLogger(__name__)
 EXIT_GRACE_S = 0.5
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
+
+
+class _Writer:
+    """pygls's writer over stdout that goes quiet once closed (``exit``) or broken.
+
+    pygls's ``StdoutWriter`` raises on every write after ``exit`` closed stdout, and pygls
+    reports each failure to the user — by writing a showMessage, which fails again: after
+    ``exit`` with requests in flight, that storm of tracebacks held the process for seconds.
+    A message nobody can receive is dropped instead.
+    """
+
+    def __init__(self, stdout: BinaryIO) -> None:
+        self._stdout = stdout
+        self._open = True
+
+    def close(self) -> None:
+        self._open = False
+        with contextlib.suppress(OSError, ValueError):
+            self._stdout.close()
+
+    def write(self, data: bytes) -> None:
+        if not self._open:
+            return
+        try:
+            self._stdout.write(data)
+            self._stdout.flush()
+        except (OSError, ValueError):  # the editor went away: nobody is listening any more
+            self._open = False
+            log.info("the editor closed the connection; dropping what it would be sent")
 
 
 class _ThreadSource:
@@ -72,25 +100,32 @@ def _separate_pipes(stdin: BinaryIO, stdout: BinaryIO) -> bool:
     return piped and not os.path.samestat(st_in, st_out)
 
 
-def serve(server: object, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
-    """Run ``server`` (a pygls server) on stdio until ``exit`` or the end of input.
+def serve(
+    server: object, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None
+) -> NoReturn:
+    """Run ``server`` (a pygls server) on stdio until ``exit`` or the end of input, then end
+    the process with the spec's exit code.
 
-    Returns the exit code; ``end_process`` then ends the process without waiting for threads.
+    The event loop is not closed the ``asyncio.run`` way: that waits, without a bound, for
+    every cancelled task to finish (an HTTP stream being torn down takes seconds) and then
+    for the worker threads.
     """
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
     protocol: JsonRPCProtocol = server.protocol  # type: ignore[attr-defined]
-    protocol.set_writer(StdoutWriter(stdout))
+    protocol.set_writer(_Writer(stdout))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
-        return asyncio.run(_serve(protocol, stdin, piped=_separate_pipes(stdin, stdout)))
-    except BrokenPipeError:
-        log.error("the editor closed the connection; shutting down")
-        return 1
+        code = loop.run_until_complete(
+            _serve(protocol, stdin, piped=_separate_pipes(stdin, stdout))
+        )
     except KeyboardInterrupt:
-        return 1
+        code = 1
+    end_process(code)
 
 
-def end_process(code: int) -> None:
+def end_process(code: int) -> NoReturn:
     """Flush what is buffered and exit now, without joining worker threads."""
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
@@ -134,8 +169,6 @@ async def pump(frames: Frames, protocol: JsonRPCProtocol) -> int:
             protocol.handle_message(protocol.structure_message(data))
         except SystemExit as exc:  # pygls's ``exit`` handler
             return exc.code if isinstance(exc.code, int) else 1
-        except BrokenPipeError:
-            raise
         except Exception:
             log.exception("could not handle %s", data.get("method") or "a response")
 
