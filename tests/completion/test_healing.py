@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ollama_lsp.completion.filters import finalize
-from ollama_lsp.completion.healing import MAX_SPACE, MAX_WORD, heal
+from ollama_lsp.completion.healing import MAX_SPACE, MAX_WORD, heal, next_healing_token
 
 from .cursor import spot
 
@@ -70,3 +70,27 @@ def test_a_leading_space_error_after_healed_indentation_is_fixed() -> None:
     where = spot("def fill(text):\n     ║\n", heal=True, multiline=False)
     assert where.healed == "     "
     assert finalize('      """fill text."""', where) == '"""fill text."""'
+
+
+def test_the_most_probable_token_that_agrees_with_the_healed_text_is_chosen() -> None:
+    top = ["_name", " width", "width", "wi", "w"]
+    assert next_healing_token("wi", top) == "width"
+    assert next_healing_token("    retur", ["\n", "    ", "   return"]) == "    "
+    assert next_healing_token(" ", ["\n", " ", " x"]) == " "
+
+
+def test_no_agreeing_token_means_no_answer_worth_generating() -> None:
+    assert next_healing_token("wi", ["_name", "\n", ""]) is None
+
+
+def test_guided_healing_then_finalize_gives_the_word_completed() -> None:
+    """Steps as the engine would take them, with Ollama's top alternatives at each step."""
+    where = spot("    self.wi║\n", heal=True)
+    assert where.healed == "wi"
+    left, answer = where.healed, ""
+    for top in (["_name", "width", "wi"],):
+        token = next_healing_token(left, top)
+        assert token is not None
+        answer, left = answer + token, left[len(token) :]
+    assert left == ""
+    assert finalize(answer + " = width\n", where) == "dth = width"
