@@ -9,12 +9,13 @@ token boundary; the model writes the removed text again, as part of the token it
 and a filter keeps only answers that begin with it (and strips it).
 
 Guided: a model's greedy choice after the shortened prompt often does not begin with the
-removed text (SmolLM2 after ``self.`` prefers another name to ``wi…``; on 16 mid-word cursors of
-``textwrap.py`` 12 of its 16 answers were thrown away, 6 with steering), and the answer is
-then thrown away. Ollama's ``top_logprobs`` (up to 20 alternatives per token) lets a client
-steer the first tokens instead: ask for one token, take the most probable alternative that
-agrees with the removed text (``next_healing_token``), append it to the prompt, and repeat
-until the removed text is spelled out; the prompt cache makes each step cost one token.
+removed text (SmolLM2 after ``self.`` prefers another name to ``wi…``), and that answer is
+thrown away: 12 of 16 mid-word cursors in ``textwrap.py``. Ollama's ``top_logprobs`` (up to
+20 alternatives per token) lets a client steer the first tokens instead: ask for one token,
+take the most probable alternative that agrees with the removed text
+(``next_healing_token``), append it to the prompt, and repeat until the removed text is
+spelled out; the prompt cache makes each step cost one token. Steered, 6 of the 16 were
+thrown away, and 8 of the 10 shown completed an identifier of the file.
 
 Bounded: a "word" longer than ``MAX_WORD`` (a hash, a base64 blob) is left alone, because
 asking the model to reproduce it is a gamble, and the whitespace run must be at most
