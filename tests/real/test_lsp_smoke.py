@@ -1,0 +1,23 @@
+"""``start_real_lsp`` wires the real server to the real model: one suggestion, end to end."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import inline, inline_client_capabilities, open_document
+
+
+async def test_the_real_server_asks_the_real_model(real_model, real_double, start_real_lsp) -> None:
+    client = await start_real_lsp(inline_client_capabilities())
+    await real_double.wait_for_async(  # the server's warm-up: an empty prompt loads the model
+        lambda r: r.path == "/api/generate" and r.done and not (r.body or {}).get("prompt"),
+        timeout=30,
+    )
+    uri = "file:///real/smoke.py"
+    open_document(client, uri, "def add(a, b):\n    return ")
+    await inline(client, uri, 1, len("    return "))
+    # the server may close the stream as soon as it has its suggestion: wait for the record
+    asked = await real_double.wait_for_async(
+        lambda r: r.path == "/api/generate" and r.done and bool((r.body or {}).get("prompt")),
+        timeout=30,
+    )
+    assert asked.model == real_model and asked.status == 200
+    assert asked.prompt_token_ids and asked.rendered_prompt == asked.body["prompt"]
