@@ -1,8 +1,9 @@
 """LSP positions in all three encodings, including accents, emoji, CRLF and bad positions."""
 
 import pytest
+from lsprotocol.types import PositionEncodingKind
 
-from ollama_lsp.positions import PositionError, cursor_in, index_in_line, units
+from ollama_lsp.positions import PositionError, cursor_in, encoding_name, index_in_line, units
 
 LINE = "café = '😀' + x"
 
@@ -54,3 +55,30 @@ def test_crlf_lines_never_point_after_the_carriage_return() -> None:
 
 def test_inside_a_surrogate_pair_moves_past_it() -> None:
     assert index_in_line("😀x", 1, "utf-16") == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        (PositionEncodingKind.Utf16, "utf-16"),
+        (PositionEncodingKind.Utf8, "utf-8"),
+        (PositionEncodingKind.Utf32, "utf-32"),
+        ("utf-8", "utf-8"),
+        (None, "utf-16"),
+        ("latin-1", "utf-16"),
+    ],
+)
+def test_encoding_names_from_pygls(kind, name) -> None:
+    """``str(PositionEncodingKind.Utf16)`` is ``'PositionEncodingKind.Utf16'``: not a name."""
+    assert encoding_name(kind) == name
+
+
+@pytest.mark.parametrize(("encoding", "end"), [("utf-16", 6), ("utf-8", 8), ("utf-32", 5)])
+def test_line_end_after_an_emoji_is_after_the_whole_emoji(encoding: str, end: int) -> None:
+    cursor = cursor_in(["s = 😀"], 0, 99, encoding_name(encoding))
+    assert cursor.column == 5 and cursor.character == end
+
+
+def test_a_position_inside_a_character_answers_with_the_position_after_it() -> None:
+    assert cursor_in(["😀x"], 0, 1, "utf-16").character == 2
+    assert cursor_in(["éx"], 0, 1, "utf-8").character == 2

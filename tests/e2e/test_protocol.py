@@ -234,3 +234,38 @@ async def test_600_concurrent_requests_over_200_documents_are_all_answered(
     assert len(answers) == 600
     assert all("result" in a or a["error"]["code"] == -32800 for a in answers)
     assert sum(bool(a.get("result") and a["result"]["items"]) for a in answers) >= 200
+
+
+BAD_SETTINGS = [
+    ("model", ""), ("model", 5), ("chatModel", ""), ("chatModel", []), ("keepAlive", True),
+    ("keepAlive", "forever"), ("unloadPrevious", "yes"), ("completion.debounceMs", -1),
+    ("completion.debounceMs", "fast"), ("completion.adaptiveDebounce", "no"),
+    ("completion.maxDebounceMs", -5), ("completion.maxTokens", "many"),
+    ("completion.maxTokens", -3), ("completion.temperature", 9), ("completion.temperature", "hot"),
+    ("completion.multiline", 7), ("completion.prefixLines", -1), ("completion.suffixLines", "x"),
+    ("completion.contextTokens", -5), ("completion.timeoutMs", "soon"), ("cache", "big"),
+    ("cache.maxEntries", -1), ("cache.ttlSeconds", "long"), ("completion.promptLatencyMs", "x"),
+]  # fmt: skip
+
+
+def nested(key: str, value: object) -> object:
+    for part in reversed(key.split(".")):
+        value = {part: value}
+    return value
+
+
+async def test_24_bad_setting_values_are_each_reported_once(wire) -> None:
+    w = await wire()
+    await w.initialize()
+
+    def shown() -> list[str]:
+        return [p for p in w.popups() if "invalid settings" in p]
+
+    sentinel = BAD_SETTINGS[0]  # after the last one: a different mistake, so news again
+    for n, (key, value) in enumerate([*BAD_SETTINGS, sentinel], start=1):
+        for _ in range(2):  # the same mistake twice: told once
+            w.notify("workspace/didChangeConfiguration", {"settings": {"ollama": nested(key, value)}})  # fmt: skip
+        await w.until(lambda n=n: len(shown()) >= n)  # the repeat, if told, came before
+        assert len(shown()) == n
+        assert f"ollama.{key}:" in shown()[-1]
+    assert len(BAD_SETTINGS) == 24

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 SERVER_COMMAND = [sys.executable, "-m", "ollama_lsp", "--log-level", "INFO"]
@@ -37,6 +38,7 @@ class Wire:
         self.server_requests: list[dict[str, Any]] = []
         self.ignore: set[str] = set()
         self.answers: dict[str, Any] = {}
+        self._arrived = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -97,6 +99,13 @@ class Wire:
             if n["method"] == "window/showMessage"
         ]
 
+    async def until(self, condition: Callable[[], bool], wait_s: float = 10) -> None:
+        """Wait until ``condition()`` holds, re-checked as each notification arrives."""
+        async with asyncio.timeout(wait_s):
+            while not condition():
+                self._arrived.clear()
+                await self._arrived.wait()
+
     async def exit_code(self, wait_s: float = 10) -> int:
         return await asyncio.wait_for(self.proc.wait(), wait_s)
 
@@ -127,6 +136,7 @@ class Wire:
             return
         if "id" not in message:
             self.notifications.append(message)
+            self._arrived.set()
             return
         self.server_requests.append(message)
         if message["method"] not in self.ignore:
