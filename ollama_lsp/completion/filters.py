@@ -15,7 +15,7 @@ from collections.abc import Callable
 from . import special
 from .closers import first_duplicate_closer
 from .endings import block_end, limit_lines, one_line
-from .healing import is_word_char
+from .healing import is_word_char, rewrite_end
 from .spot import Spot
 
 Filter = Callable[[str, Spot], str]
@@ -49,7 +49,8 @@ def strip_healed(text: str, spot: Spot) -> str:
     """Keep only answers that begin with what token healing took off the prompt, minus it."""
     if not spot.healed:
         return text
-    return text[len(spot.healed) :] if text.startswith(spot.healed) else ""
+    end = rewrite_end(text, spot.healed, lenient=spot.lenient_heal)
+    return "" if end is None else text[end:]
 
 
 def drop_extra_leading_space(text: str, spot: Spot) -> str:

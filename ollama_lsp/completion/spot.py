@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .healing import after_indentation
+
 _OPENER = re.compile(r"(?::|\{|\(|\[|=>|->|\bdo|\bthen|\belse)\s*$")
 
 
@@ -27,6 +29,11 @@ class Spot:
     healed: str = ""
     #: The active template's stop strings: only these cut a suggestion.
     stop: tuple[str, ...] = ()
+
+    @property
+    def lenient_heal(self) -> bool:
+        """The prompt ends in indentation: the model may write extra spaces before ``healed``."""
+        return bool(self.healed) and after_indentation(self.line_before_cursor, self.healed)
 
     @property
     def after_opener(self) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from . import special
 from .endings import MAX_LINES, block_end, limit_lines, one_line
 from .filters import drop_extra_leading_space, first_stop
+from .healing import may_rewrite, rewrite_end
 from .spot import Spot
 
 
@@ -33,10 +34,10 @@ class StreamCutter:
         """The suggestion streamed so far as the user would see it: healed text stripped,
         special strings restored (``""`` while the healed text is still arriving). What a
         request typed-through an unfinished generation compares with what was typed."""
-        healed = self.spot.healed
-        if len(self.text) <= len(healed) or not self.text.startswith(healed):
+        end = rewrite_end(self.text, self.spot.healed, lenient=self.spot.lenient_heal)
+        if end is None or end >= len(self.text):
             return ""
-        return special.restore(self.text[len(healed) :])
+        return special.restore(self.text[end:])
 
     def feed(self, piece: str) -> bool:
         """Add ``piece``; True once the suggestion is complete (or can only be ``""``)."""
@@ -46,13 +47,14 @@ class StreamCutter:
         end = first_stop(self._raw, self.spot.stop)
         self.text = self._raw if end is None else self._raw[:end]
         self.done = end is not None
-        healed = self.spot.healed
-        if not (self.text.startswith(healed) or healed.startswith(self.text)):
+        healed, lenient = self.spot.healed, self.spot.lenient_heal
+        if not may_rewrite(self.text, healed, lenient=lenient):
             self.done = True  # it can no longer begin with the healed text
             return True
-        if len(self.text) <= len(healed):
+        end = rewrite_end(self.text, healed, lenient=lenient) if healed else 0
+        if end is None or (healed and end >= len(self.text)):
             return self.done
-        body = special.restore(self.text[len(healed) :])
+        body = special.restore(self.text[end:])
         body = drop_extra_leading_space(body, self.spot)
         keep = self._block(body) if self.spot.multiline else self._line(body)
         if keep is not None:

@@ -54,8 +54,7 @@ async def test_asks_the_model_with_exact_fim_fields() -> None:
     (request,) = provider.requests
     assert request.model == "codellama:7b-code"
     assert request.raw and request.suffix is None
-    # token healing: the prompt ends at the line start; the model writes the indentation
-    assert request.prompt == f"<PRE> {DOC[: CURSOR - 4]} <SUF>{DOC[CURSOR:]} <MID>"
+    assert request.prompt == f"<PRE> {DOC[:CURSOR]} <SUF>{DOC[CURSOR:]} <MID>"
     assert "<EOT>" in request.stop
     assert request.num_ctx == 4096
 

@@ -13,11 +13,11 @@ from .cursor import spot
 @pytest.mark.parametrize(
     ("prefix", "prompt", "removed"),
     [
-        ("def f(x):\n    retur", "def f(x):\n", "    retur"),
+        ("def f(x):\n    retur", "def f(x):\n    ", "retur"),
         ("text = ", "text =", " "),
         ("x = foo.ba", "x = foo.", "ba"),
         ("call(a, b", "call(a,", " b"),
-        ("\tif", "", "\tif"),
+        ("\tif", "\t", "if"),
         ("x = 12", "x =", " 12"),
         ("naïve_wört", "", "naïve_wört"),
         ("print(", "print(", ""),
@@ -32,8 +32,10 @@ def test_the_prompt_backs_up_to_the_start_of_the_word_and_its_spaces(
     assert prompt + removed == prefix
 
 
-def test_newlines_are_never_removed() -> None:
-    assert heal("x = 1\n\n   ") == ("x = 1\n\n", "   ")
+def test_newlines_and_a_line_s_own_indentation_are_never_removed() -> None:
+    assert heal("x = 1\n\n   ") == ("x = 1\n\n   ", "")
+    assert heal("   ") == ("   ", "")
+    assert heal("if x:\n\t\t") == ("if x:\n\t\t", "")
 
 
 def test_a_word_longer_than_the_bound_is_left_alone() -> None:
@@ -65,11 +67,20 @@ def test_answers_must_begin_with_the_removed_text_which_is_stripped(
     assert finalize(answer, spot(marked, heal=True)) == shown
 
 
-def test_a_leading_space_error_after_healed_indentation_is_fixed() -> None:
-    """SmolLM2 on a 5-space line: `` \"\"\"fill…`` one space too far."""
+def test_a_leading_space_error_after_indentation_is_fixed() -> None:
+    """SmolLM2 on a 5-space line: `` \"\"\"fill…`` one space too far; the indentation stays
+    in the prompt (nothing is healed) and the extra space is moved to the cursor."""
     where = spot("def fill(text):\n     ║\n", heal=True, multiline=False)
-    assert where.healed == "     "
-    assert finalize('      """fill text."""', where) == '"""fill text."""'
+    assert where.healed == ""
+    assert finalize(' \"\"\"fill text.\"\"\"', where) == '\"\"\"fill text.\"\"\"'
+
+
+def test_after_indentation_extra_spaces_before_the_healed_word_are_tolerated() -> None:
+    where = spot("def f(x):\n    retur║\n", heal=True, multiline=False)
+    assert where.healed == "retur"
+    assert finalize(" return x", where) == "n x"
+    assert finalize("return x", where) == "n x"
+    assert finalize(" x = 1", where) == ""
 
 
 def test_the_most_probable_token_that_agrees_with_the_healed_text_is_chosen() -> None:

@@ -121,10 +121,10 @@ def test_a_bare_newline_after_a_healed_space_is_hopeless() -> None:
     assert finalize(cutter.text, where) == ""
 
 
-def test_a_block_after_healed_indentation_keeps_its_rules() -> None:
+def test_a_block_after_indentation_keeps_its_rules() -> None:
     where = spot("def f():\n    ║\n", heal=True)
-    assert where.healed == "    " and where.multiline
-    output = "    x = 1\n    return x\n\ndef g():\n"
+    assert where.healed == "" and where.multiline  # the line's indentation is never healed
+    output = "x = 1\n    return x\n\ndef g():\n"
     cutter, _ = stream(chars(output), where)
     assert cutter.done
     assert finalize(cutter.text, where) == "x = 1\n    return x"

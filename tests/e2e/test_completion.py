@@ -135,7 +135,8 @@ async def test_accents_and_emoji_prefix_ends_at_the_cursor(
         await client.text_document_completion_async(params)
         (call,) = generate_calls(ollama_double)
         prefix = call.body["prompt"].removeprefix("<PRE> ").split(" <SUF>")[0]
-        assert prefix.endswith(line), (caps, prefix[-40:])
+        # token healing takes the space after `+` off the prompt (the model writes " name")
+        assert prefix.endswith(line.removesuffix(" ")), (caps, prefix[-40:])
 
 
 async def test_huge_document_prompt_stays_within_budget(start_lsp: StartLsp, ollama_double) -> None:
