@@ -288,7 +288,7 @@ class OllamaClient:
         self._check_status(response, content, what, model)
         if not content.strip():
             return {}  # delete answers 200 with an empty body
-        data = _parse(content, what)
+        data = _parse(content, f"the {what} request")
         if "error" in data:
             raise self._error_text(str(data["error"]), None, what, model)
         return data
@@ -309,7 +309,7 @@ class OllamaClient:
                 ) from None
             finished = False
             async for line in exchange.iter_lines():
-                data = _parse(line, what)
+                data = _parse(line, f"the {what} request")
                 if "error" in data:
                     raise self._error_text(str(data["error"]), None, what, model)
                 if data.get("done") is True or data.get("status") == "success":
@@ -335,7 +335,8 @@ class OllamaClient:
     async def _open(
         self, method: str, path: str, body: dict[str, Any] | None, what: str, *, lines: bool
     ) -> tuple[Exchange, httpx.Response]:
-        """Start an exchange and wait for its headers, replacing a wedged pool once."""
+        """Start an exchange and wait for its headers; one retry for a wedged pool or a
+        keep-alive connection that Ollama had closed (after a restart, say) before answering."""
         log.debug("ollama %s %s", method, path)
         for attempt in (1, 2):
             exchange = self._connections.start(method, path, body, lines=lines)
@@ -348,6 +349,12 @@ class OllamaClient:
                     ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 raise OllamaUnreachable(self.host) from exc
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if attempt == 2:
+                    raise MalformedResponse(
+                        f"no response ({_describe(exc)})", what=f"the {what} request"
+                    ) from exc
+                log.debug("%s %s: closed before an answer (%s); retrying", method, path, exc)
             except httpx.TransportError as exc:
                 raise MalformedResponse(
                     f"no response ({_describe(exc)})", what=f"the {what} request"

@@ -242,3 +242,27 @@ def test_num_ctx_is_never_sent_as_zero_or_less() -> None:
         {"model_info": {"general.architecture": "qwen2", "qwen2.context_length": 0}}
     )
     assert info.context_length is None
+
+
+# -- restarts --------------------------------------------------------------------------------
+
+
+async def test_a_keep_alive_connection_closed_before_answering_is_retried_once() -> None:
+    """After an Ollama restart the pool's idle connection is dead; the user must not notice."""
+    served: dict[asyncio.StreamWriter, int] = {}
+
+    async def answer(request: Received, writer: asyncio.StreamWriter) -> None:
+        served[writer] = served.get(writer, 0) + 1
+        if served[writer] > 1:  # the second request on a connection: hang up unanswered
+            writer.close()
+            raise ConnectionResetError
+        await send(writer, 200, {"version": "0.12.0"})
+
+    async with hostile_server(answer) as server:
+        client = OllamaClient(server.host)
+        try:
+            for _ in range(3):
+                assert await client.version() == "0.12.0"
+        finally:
+            await client.aclose()
+    assert len(server.received) == 5  # 3 answered, 2 hung up on and retried
