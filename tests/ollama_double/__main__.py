@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> None:
         f"which then defaults to none): {', '.join(REAL_NAMES)}",
     )
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (--real)")
-    parser.add_argument("--batch", type=int, default=64, help="prompt batch size (--real)")
+    parser.add_argument(
+        "--batch", type=int, help="prompt batch size (--real; default: num_batch, as Ollama)"
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

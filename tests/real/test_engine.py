@@ -212,9 +212,10 @@ def test_a_client_that_leaves_during_prompt_evaluation_frees_the_engine(
 ) -> None:
     engine = real_double.engine
     real_double.reset_records()
-    prompt = "".join(f"item_{i} = compute({i}, scale={i * 3})\n" for i in range(60))
+    prompt = "".join(f"item_{i} = compute({i}, scale={i * 3})\n" for i in range(20))
+    options = {"num_predict": 1, "num_batch": 64}  # Ollama's default batch is 512 tokens
     body = json.dumps(
-        {"model": real_model, "prompt": prompt, "raw": True, "options": {"num_predict": 1}}
+        {"model": real_model, "prompt": prompt, "raw": True, "options": options}
     ).encode()
     with socket.create_connection(("127.0.0.1", real_double.port)) as sock:
         sock.sendall(
@@ -227,6 +228,7 @@ def test_a_client_that_leaves_during_prompt_evaluation_frees_the_engine(
     assert not engine.busy
     evaluated = loaded_llm(real_double).n_tokens
     assert evaluated < rec.prompt_tokens, (evaluated, rec.prompt_tokens)  # stopped mid-prompt
+    assert evaluated % 64 == 0  # between two batches of num_batch tokens
 
 
 def test_show_reports_the_gguf(real_model: str, real_double: OllamaDouble, http) -> None:

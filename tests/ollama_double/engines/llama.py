@@ -8,9 +8,12 @@ It behaves as Ollama's runner does (Ollama >= 0.12; since v0.30 llama-server wit
 * exact-prefix reuse of the previous prompt's KV cache: only the tokens after the common
   prefix are evaluated, at least the last one (llama-server re-evaluates it for its logits);
   a reload (new ``num_ctx``) is a new ``Llama``, so the cache is lost;
-* prompt evaluation in batches of ``batch`` tokens and one token per step afterwards, with a
-  check for a closed client between batches and between tokens: a disconnect frees the engine
-  within one batch or token (the slot is held until then, so the next request never overlaps);
+* prompt evaluation in batches of the runner's ``num_batch`` tokens (Ollama starts
+  llama-server with ``-b``/``-ub`` ``num_batch``, default 512: ``llm/llama_server.go``
+  ``appendBatchArgs`` L590-592) and one token per step afterwards, with a check for a closed
+  client between batches and between tokens, as llama-server checks for cancelled tasks
+  between its batches: a disconnect frees the engine within one batch (512 tokens: seconds on
+  a CPU) or one token; the slot is held until then, so the next request never overlaps;
 * generation ends at the vocabulary's end-of-generation tokens (not sent as text), at
   ``options.stop`` and the Modelfile's stops (``generation.StopFilter``, shared with the
   scripted engine), at ``num_predict`` and at the end of the context.
@@ -43,6 +46,7 @@ from typing import Any
 from ..catalogue import ModelSpec
 from ..generation import StopFilter
 from ..runners import Runner
+from ..schemas import RUNNER_OPTIONS
 from ..tokens import common_prefix, truncate
 from . import Result, Turn
 
@@ -58,7 +62,10 @@ SAMPLING_DEFAULTS: dict[str, Any] = {
     "presence_penalty": 0.0,
     "frequency_penalty": 0.0,
 }
-"""Ollama v0.12.0 ``api.DefaultOptions`` for the sampling keys it passes to the runner."""
+"""Ollama v0.12.0 ``api.DefaultOptions`` for the sampling keys it passes to the runner
+(``repeat_penalty`` became 1.0 in v0.32.10)."""
+REPEAT_LAST_N = 64
+"""Ollama's default ``repeat_last_n``, and llama-cpp-python's fixed penalty window."""
 
 
 def num_predict_limit(num_predict: int, num_ctx: int) -> int | None:
@@ -78,6 +85,7 @@ class LoadedModel:
     """A ``llama_cpp.Llama``; its ``input_ids[:n_tokens]`` are the cached tokens."""
     add_bos: bool
     eog: frozenset[int]
+    batch: int
 
 
 class _Cancelled(Exception):
@@ -91,10 +99,12 @@ class LlamaEngine:
         self,
         *,
         threads: int = 1,
-        batch: int = 64,
+        batch: int | None = None,
         weights: Callable[[str], Path | None] | None = None,
     ) -> None:
-        """``weights(name)`` finds a model's GGUF (default ``tests.real.models.weights_path``)."""
+        """``threads`` unless a request sets ``num_thread``; ``batch`` (default: the request's
+        ``num_batch``, as Ollama) fixes the batch size instead; ``weights(name)`` finds a
+        model's GGUF (default ``tests.real.models.weights_path``)."""
         if weights is None:
             from tests.real.models import weights_path as weights
         self.threads = threads
@@ -125,25 +135,30 @@ class LlamaEngine:
         path = self._weights(runner.spec.weights or "")
         if path is None:
             raise RuntimeError(f"no weights installed for {runner.spec.name}")
-        runner.engine_state = await asyncio.to_thread(self._load, path, runner.num_ctx)
+        options = dict(zip(RUNNER_OPTIONS, runner.runner_options, strict=True))
+        batch = self.batch or max(1, options["num_batch"])
+        threads = options["num_thread"] if options["num_thread"] > 0 else self.threads
+        runner.engine_state = await asyncio.to_thread(
+            self._load, path, runner.num_ctx, batch, threads
+        )
 
-    def _load(self, path: Path, num_ctx: int) -> LoadedModel:
+    def _load(self, path: Path, num_ctx: int, batch: int, threads: int) -> LoadedModel:
         import llama_cpp
 
         llm = llama_cpp.Llama(
             str(path),
             n_ctx=num_ctx,
-            n_batch=self.batch,
-            n_ubatch=self.batch,
-            n_threads=self.threads,
-            n_threads_batch=self.threads,
+            n_batch=batch,
+            n_ubatch=batch,
+            n_threads=threads,
+            n_threads_batch=threads,
             seed=DEFAULT_SEED,
             verbose=False,
         )
         vocab = llm._model.vocab
         n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
         eog = frozenset(i for i in range(n_vocab) if llama_cpp.llama_vocab_is_eog(vocab, i))
-        return LoadedModel(llm, bool(llama_cpp.llama_vocab_get_add_bos(vocab)), eog)
+        return LoadedModel(llm, bool(llama_cpp.llama_vocab_get_add_bos(vocab)), eog, batch)
 
     def release(self, runner: Runner) -> None:
         loaded: LoadedModel | None = runner.engine_state
@@ -238,15 +253,15 @@ class LlamaEngine:
             reuse = 0
             llm._ctx.kv_cache_clear()
         llm.n_tokens = min(reuse, llm.n_tokens)
-        for at in range(llm.n_tokens, len(tokens), self.batch):
+        for at in range(llm.n_tokens, len(tokens), model.batch):
             if cancel.is_set():
                 raise _Cancelled
-            llm.eval(tokens[at : at + self.batch])
+            llm.eval(tokens[at : at + model.batch])
         result.prompt_ns = max(1, time.perf_counter_ns() - start)
         post("evaluated")
         start = time.perf_counter_ns()
         try:
-            result.done_reason = self._sample(model, turn, result, cancel, post)
+            result.done_reason = self._sample(model, tokens, turn, result, cancel, post)
         finally:
             llm._sampler = None
             result.eval_ns = max(1, time.perf_counter_ns() - start)
@@ -254,6 +269,7 @@ class LlamaEngine:
     def _sample(
         self,
         model: LoadedModel,
+        prompt: list[int],
         turn: Turn,
         result: Result,
         cancel: threading.Event,
@@ -273,6 +289,11 @@ class LlamaEngine:
             frequency_penalty=params["frequency_penalty"],
             presence_penalty=params["presence_penalty"],
         )
+        # The repeat penalty sees the prompt, as in Ollama's runner (v0.12.0
+        # runner/llamarunner/runner.go L137-141 accepts every prompt token); its window is
+        # the last 64 tokens (repeat_last_n), so those are enough.
+        for token in prompt[-REPEAT_LAST_N:]:
+            llm._sampler.accept(token)
         limit = num_predict_limit(options["num_predict"], num_ctx)
         stops = StopFilter(list(options.get("stop") or []))
         text = codecs.getincrementaldecoder("utf-8")("replace")
