@@ -66,6 +66,9 @@ WARMUP_WAIT_S = 1.0
 PROFILE_RETRY_S = 2.0
 #: A flight whose request ran out of time may finish within this to land in the cache.
 FINISH_GRACE_S = 3.0
+#: A block (multi-line suggestion) is cut at its last complete line after this many times
+#: the latency target (``promptLatencyMs``) since it was asked for.
+BLOCK_TIME = 1.5
 #: Quiet time in a document before its big window is prefilled.
 PREFILL_IDLE_S = 0.8
 
@@ -435,7 +438,7 @@ class CompletionEngine:
         cutter = StreamCutter(a.spot)
         flight.visible = lambda: cutter.partial
         try:
-            await self._stream(a.request, flight, cutter.feed)
+            await self._stream(a.request, flight, self._feeder(cutter, a))
         except ProviderError as exc:
             self._report(exc)
             return None
@@ -453,6 +456,27 @@ class CompletionEngine:
             if text:
                 self.cache.remember(uri, a.windows.prefix, a.windows.suffix, text)
         return text
+
+    def _feeder(self, cutter: StreamCutter, a: Assembly) -> Callable[[str], bool]:
+        """``cutter.feed``, and for a block: once ``BLOCK_TIME`` × the latency target has
+        passed, stop at the last complete line (a slow model shows the lines it has written
+        rather than nothing; the rest is asked for when the user accepts them)."""
+        if not a.spot.multiline:
+            return cutter.feed
+        settle_at = self.clock() + BLOCK_TIME * self.settings.completion.prompt_latency_ms / 1000
+
+        def feed(piece: str) -> bool:
+            if cutter.feed(piece):
+                return True
+            if self.clock() < settle_at:
+                return False
+            head, newline, _ = cutter.text.rpartition("\n")
+            if newline and head.strip() and finalize(head, a.spot):
+                cutter.text = head
+                return True
+            return False
+
+        return feed
 
     async def _stream(
         self,

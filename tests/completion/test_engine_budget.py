@@ -10,7 +10,7 @@ from ollama_lsp.completion.engine import PREFILL_IDLE_S, Query
 from ollama_lsp.ollama.errors import OllamaUnreachable
 
 from .fakes import FakeProvider
-from .test_engine import make_engine
+from .test_engine import make_engine, query
 
 URI = "file:///project/big.py"
 BIG = "".join(f"def function_{i}(a, b):\n    return a * {i} + b\n\n" for i in range(400))
@@ -146,3 +146,14 @@ async def test_no_progress_is_announced_for_a_cache_hit() -> None:
     seen: list[int] = []
     await engine.complete(big_query(), on_tokens=seen.append)
     assert seen == []
+
+
+async def test_a_slow_block_shows_the_lines_written_when_time_is_up() -> None:
+    provider = FakeProvider()
+    provider.default = "x = 1\n    y = 2\n    z = 3\n    w = 4\n    v = 5\n    u = 6\n"
+    provider.token_s = 0.03  # ~30 tokens: ~0.9 s for the whole block
+    engine, _ = make_engine(provider, prompt_latency_ms=200, prefill=False)
+    answer = await engine.complete(query(invoked=True))
+    assert answer.startswith("x = 1") and not answer.endswith(" ")
+    assert answer.count("\n") < 5  # not the whole block: the lines complete when time was up
+    assert provider.closed_early == 1
