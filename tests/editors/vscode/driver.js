@@ -294,8 +294,10 @@ async function scenario(page, double) {
     });
 
     await step("ghost_automatic", async () => {
-        await goTo(page, 3, 1);
-        await page.keyboard.type("total = ", { delay: 120 });
+        // A new function at the end: Enter indents its body, where typing pauses.
+        await page.keyboard.press("Control+End");
+        await page.keyboard.type("def sub(a, b):", { delay: 60 });
+        await page.keyboard.press("Enter");
         const ghost = await waitFor(async () => (await ghostText(page)).trim(), "ghost text without an explicit trigger", 15000);
         await page.keyboard.press("Escape");
         return { ghost };
@@ -369,7 +371,7 @@ async function scenario(page, double) {
         await clearNotifications(page);
         results.toastsSeen = [];
         await page.locator(".monaco-editor .view-lines").first().click();
-        await goTo(page, 5, 1);
+        await page.keyboard.press("Control+End");
         const down = (t) => t.includes("not reachable");
         await waitFor(async () => {
             await palette(page, "Trigger Inline Suggestion");
