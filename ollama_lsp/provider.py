@@ -85,6 +85,9 @@ class CodeCompletionRequest:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     num_ctx: int | None = None
+    #: Ask for this many most probable alternatives of each generated token (0: none).
+    #: Guided token healing uses them to steer the first tokens (``completion/healing.py``).
+    top_logprobs: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,9 @@ class TextChunk:
     generated_tokens: int | None = None
     #: How long the backend spent evaluating ``prompt_tokens`` (learns the prompt budget).
     prompt_eval_ns: int | None = None
+    #: With ``top_logprobs``: the most probable tokens at this chunk's (first) token,
+    #: most probable first, the sampled one among them.
+    alternatives: tuple[str, ...] = ()
 
 
 class AiProvider(ABC):
