@@ -94,3 +94,14 @@ def test_special_token_strings_in_snippets_stay_text() -> None:
         '<|file_sep|>templates.py\nQWEN = "<\u200b|fim_prefix|>{prefix}"\n<|file_sep|>a.py\n'
     )
     assert block.count("<|fim_prefix|>") == 0
+
+
+@pytest.mark.parametrize(
+    "family", ["qwen2.5-coder", "starcoder2", "codegemma", "deepseek-coder", "codellama"]
+)
+@pytest.mark.parametrize("language", ["python", "html", "go"])
+def test_a_rendered_block_never_exceeds_what_select_budgeted(family: str, language: str) -> None:
+    current = "src/app.py"
+    block = render_block(SNIPPETS, family, language=language, current_path=current, repo="r")
+    headers = len(current) + 32  # the current file's own header and the repository's name
+    assert len(block) <= sum(s.cost for s in SNIPPETS) + headers
