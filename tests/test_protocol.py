@@ -92,3 +92,41 @@ async def test_a_malformed_response_fails_the_request_it_answers(server) -> None
     receive(ls.protocol, {"id": msg_id, "error": {"code": "not a number", "message": 5}})
     with pytest.raises(Exception, match="Invalid params"):
         await asyncio.wait_for(asked, 1)
+
+
+def position(line: int, character: int) -> types.Position:
+    return types.Position(line=line, character=character)
+
+
+INLINE_RESULTS = [
+    types.InlineCompletionList(items=[]),
+    types.InlineCompletionList(items=[types.InlineCompletionItem(insert_text="x")]),
+    types.InlineCompletionList(
+        items=[
+            types.InlineCompletionItem(
+                insert_text="return a + b\n",
+                filter_text="return",
+                range=types.Range(position(1, 4), position(1, 6)),
+                command=types.Command(
+                    title="Accept", command="ollama.accepted", arguments=["file:///a.py", 3]
+                ),
+            ),
+            types.InlineCompletionItem(
+                insert_text="😀", command=types.Command(title="t", command="c", tooltip="tip")
+            ),
+        ]
+    ),
+    types.InlineCompletionList(
+        items=[types.InlineCompletionItem(insert_text=types.StringValue(value="${1:x}"))]
+    ),
+]
+
+
+@pytest.mark.parametrize("result", INLINE_RESULTS)
+async def test_fast_inline_answers_are_the_json_pygls_would_send(server, result) -> None:
+    ls, writer = server
+    protocol = ls.protocol
+    protocol._send_response(7, result=result)
+    ours = writer.sent[-1]
+    super(OllamaProtocol, protocol)._send_response(7, result=result)
+    assert ours == writer.sent[-1]
