@@ -37,7 +37,7 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from ..provider import (
@@ -55,6 +55,7 @@ from .debounce import Debouncer
 from .excerpt import Excerpt, excerpt
 from .filters import finalize
 from .flights import Flight, Ticket, compatible
+from .healing import agreeing_token
 from .prompt import Assembly, Profile, assemble, build_profile, full_budget, prefill_request
 from .stream import StreamCutter
 
@@ -69,6 +70,9 @@ FINISH_GRACE_S = 3.0
 #: A block (multi-line suggestion) is cut at its last complete line after this many times
 #: the latency target (``promptLatencyMs``) since it was asked for.
 BLOCK_TIME = 1.5
+#: Guided healing: at most this many one-token steps, each with this many alternatives.
+STEER_STEPS = 4
+STEER_ALTERNATIVES = 20
 #: Quiet time in a document before its big window is prefilled.
 PREFILL_IDLE_S = 0.8
 
@@ -183,6 +187,8 @@ class CompletionEngine:
         self._warmups: dict[str, asyncio.Task[None]] = {}
         self._places: dict[str, _Place] = {}
         self._last_uri: str | None = None
+        #: Models whose backend sent no ``top_logprobs`` alternatives: healed unguided.
+        self._unsteerable: set[str] = set()
         self._prefill_timer: asyncio.TimerHandle | None = None
         self._prefill: asyncio.Task[None] | None = None
 
@@ -438,7 +444,10 @@ class CompletionEngine:
         cutter = StreamCutter(a.spot)
         flight.visible = lambda: cutter.partial
         try:
-            await self._stream(a.request, flight, self._feeder(cutter, a))
+            request = await self._steer(a, flight, cutter)
+            if request is not None:
+                feed = self._feeder(cutter, a)
+                await self._stream(request, flight, lambda chunk: feed(chunk.text))
         except ProviderError as exc:
             self._report(exc)
             return None
@@ -456,6 +465,57 @@ class CompletionEngine:
             if text:
                 self.cache.remember(uri, a.windows.prefix, a.windows.suffix, text)
         return text
+
+    async def _steer(
+        self, a: Assembly, flight: Flight, cutter: StreamCutter
+    ) -> CodeCompletionRequest | None:
+        """Guided token healing: spell what healing removed with the model's own tokens.
+
+        The model's greedy first token after a healed prompt often does not begin with the
+        partial word (the answer would be thrown away). So ask for one token at a time with
+        its most probable alternatives (``top_logprobs``), take the most probable one that
+        agrees with the rest of the word, append it to the prompt, and repeat until the word
+        is spelled (the prompt cache makes each step cost one token). Returns the request
+        that generates the rest, or None when no alternative agrees (nothing worth
+        generating). Backends that send no alternatives are not steered again.
+        """
+        healed = a.spot.healed
+        model = a.request.model
+        if not healed or not a.request.raw or model in self._unsteerable:
+            return a.request
+        left, steered = healed, ""
+        for _ in range(STEER_STEPS):
+            step = replace(
+                a.request,
+                prompt=a.request.prompt + steered,
+                max_tokens=1,
+                top_logprobs=STEER_ALTERNATIVES,
+            )
+            first = await self._first_chunk(step, a)
+            if first is None or not first.alternatives:
+                self._unsteerable.add(model)  # no alternatives: generate unguided
+                return (
+                    replace(a.request, prompt=a.request.prompt + steered) if steered else a.request
+                )
+            lenient = a.spot.lenient_heal and not steered
+            token = agreeing_token(left, first.alternatives, lenient=lenient)
+            if token is None:
+                return None
+            steered += token
+            flight.chunk(token)
+            cutter.feed(token)
+            spelled = len(token.lstrip(" \t")) if lenient else len(token)
+            if spelled >= len(left):
+                break
+            left = left[spelled:]
+        return replace(a.request, prompt=a.request.prompt + steered)
+
+    async def _first_chunk(self, step: CodeCompletionRequest, a: Assembly) -> TextChunk | None:
+        """The first chunk of a one-token step (its own flight: the slot memory stays right)."""
+        seen: list[TextChunk] = []
+        probe = Flight(step.model, a.windows.prefix, a.windows.suffix, step.prompt)
+        await self._stream(step, probe, lambda chunk: bool(seen.append(chunk)) or True)
+        return seen[0] if seen else None
 
     def _feeder(self, cutter: StreamCutter, a: Assembly) -> Callable[[str], bool]:
         """``cutter.feed``, and for a block: once ``BLOCK_TIME`` × the latency target has
@@ -482,7 +542,7 @@ class CompletionEngine:
         self,
         request: CodeCompletionRequest,
         flight: Flight,
-        feed: Callable[[str], bool],
+        feed: Callable[[TextChunk], bool],
     ) -> TextChunk | None:
         """Stream ``request`` into ``flight`` until ``feed`` says stop; the final chunk if seen.
 
@@ -502,7 +562,7 @@ class CompletionEngine:
                     if chunk.done:
                         final = chunk
                         break
-                    if feed(chunk.text):
+                    if feed(chunk):
                         break
         except BaseException:
             if not flight.evaluated:
@@ -512,7 +572,8 @@ class CompletionEngine:
             raise
         slot.evaluated(request.prompt, flight.partial)
         if final is not None:
-            feed(final.text)
+            if final.text:
+                feed(final)
             self._speed(request.model).observe(final.prompt_tokens, final.prompt_eval_ns, new_chars)
         return final
 
@@ -625,7 +686,7 @@ class CompletionEngine:
         request = prefill_request(a)
         flight = Flight(request.model, a.windows.prefix, a.windows.suffix, request.prompt)
         with contextlib.suppress(ProviderError):
-            await self._stream(request, flight, lambda _: False)
+            await self._stream(request, flight, lambda _chunk: False)
             self.background.prefill_done.set()
 
     def _stop_background(self) -> None:

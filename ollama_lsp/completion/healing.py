@@ -93,3 +93,15 @@ def next_healing_token(healed_left: str, candidates: Iterable[str]) -> str | Non
         if token and (token.startswith(healed_left) or healed_left.startswith(token)):
             return token
     return None
+
+
+def agreeing_token(healed_left: str, candidates: Iterable[str], *, lenient: bool) -> str | None:
+    """``next_healing_token``, and when ``lenient`` (the prompt ends in indentation) a token
+    may carry extra spaces before the word: they are judged without them."""
+    if not lenient:
+        return next_healing_token(healed_left, candidates)
+    for token in candidates:
+        body = token.lstrip(" \t")
+        if body and (body.startswith(healed_left) or healed_left.startswith(body)):
+            return token
+    return None

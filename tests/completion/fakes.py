@@ -28,6 +28,9 @@ class FakeProvider(AiProvider):
         self.default = "return a + b"
         #: The cursor line's indentation, which the model writes again after token healing.
         self.indent = ""
+        #: Alternatives offered before the answer's own token at guided-healing steps.
+        self.alternatives: tuple[str, ...] = ()
+        self.steered = ""
         self.first_token_s = 0.0
         self.token_s = 0.0
         self.load_s = 0.0
@@ -65,8 +68,18 @@ class FakeProvider(AiProvider):
         self.requests.append(request)
         if self.fail is not None:
             raise self.fail
+        if request.top_logprobs:  # a guided-healing step: the answer's next token only
+            text = self.as_model_writes(request.prompt, self._peek())[len(self.steered) :]
+            token = next(iter(TOKEN.findall(text)), "")
+            self.steered += token
+            yield TextChunk(token, alternatives=(*self.alternatives, token) if token else ())
+            yield TextChunk("", done=True, done_reason="length", generated_tokens=1)
+            return
         text = self.responses.pop(0) if self.responses else self.default
         text = self.as_model_writes(request.prompt, text)
+        if self.steered and text.startswith(self.steered):
+            text = text[len(self.steered) :]  # the model continues what it was steered to
+        self.steered = ""
         finished = False
         try:
             await asyncio.sleep(self.first_token_s)
@@ -95,6 +108,14 @@ class FakeProvider(AiProvider):
             if not finished:
                 self.closed_early += 1
                 self.closed.set()
+
+    @property
+    def generations(self) -> list[CodeCompletionRequest]:
+        """Requests that generate a suggestion (not the one-token steps of guided healing)."""
+        return [r for r in self.requests if not r.top_logprobs]
+
+    def _peek(self) -> str:
+        return self.responses[0] if self.responses else self.default
 
     def as_model_writes(self, prompt: str, answer: str) -> str:
         """Scripted answers are what follows the cursor. When token healing backed the prompt

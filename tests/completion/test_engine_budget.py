@@ -47,8 +47,8 @@ async def test_a_faster_model_gets_a_bigger_window_once_measured() -> None:
     provider.eval_rate = (5000.0, 3.0)
     engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=False)
     await engine.complete(big_query())
-    await engine.complete(big_query(BIG + "y", CURSOR + 1))
-    first, second = provider.requests
+    await engine.complete(big_query(BIG + "(", CURSOR + 1))
+    first, second = provider.generations
     assert len(second.prompt) > 3 * len(first.prompt)
 
 
@@ -118,6 +118,7 @@ async def test_a_failed_profile_is_not_asked_again_on_every_keystroke() -> None:
 async def test_edits_while_the_profile_is_fetched_do_not_mix_versions() -> None:
     """The query holds the live line list; the engine cuts what it needs before awaiting."""
     provider = FakeProvider(insert=False)
+    provider.default = " f()"
     provider.capabilities_s = 0.1
     engine, _ = make_engine(provider, indent="")
     lines = ["def f():", "    return 1", "", "x = f"]
@@ -126,7 +127,7 @@ async def test_edits_while_the_profile_is_fetched_do_not_mix_versions() -> None:
     await asyncio.sleep(0.02)
     del lines[0:3]  # the user deleted lines above while we waited
     await pending
-    (request,) = provider.requests
+    (request,) = provider.generations
     assert "def f():\n    return 1\n\nx =" in request.prompt  # " f" healed
 
 
@@ -157,3 +158,28 @@ async def test_a_slow_block_shows_the_lines_written_when_time_is_up() -> None:
     assert answer.startswith("x = 1") and not answer.endswith(" ")
     assert answer.count("\n") < 5  # not the whole block: the lines complete when time was up
     assert provider.closed_early == 1
+
+
+async def test_guided_healing_steers_the_first_tokens_to_the_partial_word() -> None:
+    """The model's favourite first token is another word; an alternative spells ours."""
+    provider = FakeProvider()
+    provider.default = "return a + b"
+    provider.alternatives = ("if", "#")  # more probable than the answer's own "return"
+    engine, _ = make_engine(provider)
+    doc = "def add(a, b):\n    ret\n"
+    q = Query(uri="file:///g.py", lines=doc.split("\n"), line=1, column=7, invoked=True)
+    assert await engine.complete(q) == "urn a + b"
+    steps = [r for r in provider.requests if r.top_logprobs]
+    (final,) = provider.generations
+    assert steps
+    assert final.prompt.endswith("<MID>return")  # the steered token starts the middle
+
+
+async def test_no_agreeing_alternative_means_no_generation() -> None:
+    provider = FakeProvider()
+    provider.default = "if x:"
+    engine, _ = make_engine(provider)
+    doc = "def add(a, b):\n    ret\n"
+    q = Query(uri="file:///g.py", lines=doc.split("\n"), line=1, column=7, invoked=True)
+    assert await engine.complete(q) == ""
+    assert provider.generations == []

@@ -72,7 +72,7 @@ def test_a_leading_space_error_after_indentation_is_fixed() -> None:
     in the prompt (nothing is healed) and the extra space is moved to the cursor."""
     where = spot("def fill(text):\n     ║\n", heal=True, multiline=False)
     assert where.healed == ""
-    assert finalize(' \"\"\"fill text.\"\"\"', where) == '\"\"\"fill text.\"\"\"'
+    assert finalize(' """fill text."""', where) == '"""fill text."""'
 
 
 def test_after_indentation_extra_spaces_before_the_healed_word_are_tolerated() -> None:
