@@ -230,6 +230,19 @@ describe("smoke: extension + vscode-languageclient + ollama-lsp + Ollama double"
         assert.equal(items[0]?.command?.command, "ollama.accepted");
     });
 
+    check("asks for no completion-list items while inline suggestions are on", async () => {
+        const entry = fake.recorded.completionProviders[0];
+        assert.ok(entry, "no completion provider");
+        // VS Code's default. Its completion request (sent on every word and on Enter) would
+        // supersede the inline one in the server, so none is sent. (With the setting off the
+        // request goes through; converting its answer needs more of VS Code than the stand-in has.)
+        const result = await within(
+            entry.provider.provideCompletionItems(document, new fake.Position(1, 4), { triggerKind: 0 }, new fake.CancellationTokenSource().token),
+            "the completion list",
+        );
+        assert.equal(result, undefined);
+    });
+
     check("Select Model: picking an installed model changes the status bar and is saved to the user settings", async () => {
         const reads = fake.recorded.sectionReads;
         fake.answers.quickPick.push("qwen2.5-coder:1.5b-base");

@@ -232,6 +232,7 @@ export const recorded = {
     outputs: new Map<string, string[]>(),
     updates: [] as ConfigUpdate[],
     inlineProviders: [] as { selector: unknown; provider: InlineProvider }[],
+    completionProviders: [] as { selector: unknown; provider: CompletionProvider }[],
     /** How often the whole `ollama` section was read: the client's sync and the server's pulls. */
     sectionReads: 0,
 };
@@ -244,6 +245,16 @@ export interface InlineProvider {
         context: { triggerKind: number; selectedCompletionInfo: undefined },
         token: CancellationTokenSource["token"],
     ): Promise<InlineCompletionList | InlineCompletionItem[] | null | undefined>;
+}
+
+/** What vscode-languageclient registers as the completion (list) provider. */
+export interface CompletionProvider {
+    provideCompletionItems(
+        document: FakeTextDocument,
+        position: Position,
+        context: { triggerKind: number; triggerCharacter?: string },
+        token: CancellationTokenSource["token"],
+    ): Promise<unknown>;
 }
 
 // -- configuration: package.json defaults < global < workspace, as VS Code layers them ---------
@@ -527,7 +538,13 @@ export const languages = {
             recorded.inlineProviders = recorded.inlineProviders.filter((e) => e !== entry);
         });
     },
-    registerCompletionItemProvider: (..._args: unknown[]) => new Disposable(),
+    registerCompletionItemProvider(selector: unknown, provider: CompletionProvider): Disposable {
+        const entry = { selector, provider };
+        recorded.completionProviders.push(entry);
+        return new Disposable(() => {
+            recorded.completionProviders = recorded.completionProviders.filter((e) => e !== entry);
+        });
+    },
 };
 
 export const env = { language: "en", appName: "fake-vscode", machineId: "smoke", sessionId: "smoke", uiKind: 1 };
