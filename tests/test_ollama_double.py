@@ -645,6 +645,17 @@ def test_prompt_prefix_cache_counts_only_new_tokens(http, ollama_double) -> None
     assert rec.prompt_eval_count == rec.prompt_tokens
 
 
+def test_prompt_eval_count_on_the_wire_is_the_whole_prompt(http, ollama_double) -> None:
+    """Ollama counts cached prompt tokens too (v0.30.0 alone did not: ollama/ollama#16428)."""
+    prompt = "def add(a, b):\n    return"
+    _generate(http, ollama_double, prompt=prompt, raw=True)
+    warm, rec = _generate(http, ollama_double, prompt=prompt + " a", raw=True)
+    assert rec.prompt_eval_count == 2 and warm["prompt_eval_count"] == rec.prompt_tokens == 14
+    ollama_double.version = "0.30.0"
+    warm, rec = _generate(http, ollama_double, prompt=prompt + " a + b", raw=True)
+    assert warm["prompt_eval_count"] == rec.prompt_eval_count == 4
+
+
 def test_prompt_cache_is_cleared_by_a_reload(http, ollama_double) -> None:
     _generate(http, ollama_double, prompt="a b c d", raw=True)
     _, rec = _generate(http, ollama_double, prompt="a b c d", raw=True, options={"num_ctx": 2048})

@@ -75,6 +75,16 @@ def test_stop_filter_holds_back_a_possible_stop_and_cuts_at_a_whole_one() -> Non
     assert other.feed("a <E") == "" and other.feed("x") == "a <Ex"
 
 
+def test_a_missing_model_skips_the_tier_or_fails_it_when_required(monkeypatch) -> None:
+    monkeypatch.setattr(models, "weights_path", lambda name: None)
+    monkeypatch.delenv("OLLAMA_LSP_REQUIRE_REAL", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        need("smollm2:135m")
+    monkeypatch.setenv("OLLAMA_LSP_REQUIRE_REAL", "1")
+    with pytest.raises(pytest.fail.Exception, match="OLLAMA_LSP_REQUIRE_REAL"):
+        need("smollm2:135m")
+
+
 # --- both real models ---------------------------------------------------------------------
 
 
