@@ -13,7 +13,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -21,6 +21,7 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__, logs, settings
 from .completion.engine import CompletionEngine, Query
+from .context.blocks import ContextBlocks
 from .documents import LineDocument
 from .documents import install as install_line_documents
 from .models.manager import ModelManager
@@ -62,7 +63,10 @@ class OllamaLanguageServer(LanguageServer):
         self.settings = settings.Settings()
         self.provider = OllamaProvider(self.client, keep_alive=self.settings.keep_alive)
         self.notices = NoticeBoard()
-        self.engine = CompletionEngine(self.provider, self.settings, listener=_Listener(self))
+        self.context = ContextBlocks(self._text_of, self.settings.context)
+        self.engine = CompletionEngine(
+            self.provider, self.settings, listener=_Listener(self), context=self.context
+        )
         self.models = ModelManager(self.provider, num_ctx=self.num_ctx)
         #: Models chosen with ``ollama.selectModel``; they win over settings until the
         #: settings themselves name a different model.
@@ -74,6 +78,11 @@ class OllamaLanguageServer(LanguageServer):
         self.inline_documents: set[str] = set()
         self._init_settings = self.settings
         self._configured = self.settings
+
+    def _text_of(self, uri: str) -> str | None:
+        """An open document's text, for workspace context (read at pauses, not per key)."""
+        document = self.workspace.text_documents.get(unquote(uri))
+        return document.source if isinstance(document, LineDocument) else None
 
     def run_task(self, coro: Any) -> asyncio.Task[Any]:
         """Run ``coro`` in the background, keeping a reference and logging its failure."""
@@ -257,6 +266,8 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
     def initialize(ls: OllamaLanguageServer, params: types.InitializeParams) -> None:
         logs.client_handler.connect(ls)  # from now on our log lines go to the editor's log
         install_line_documents(ls)
+        folders = params.workspace_folders or []
+        ls.context.set_root(folders[0].uri if folders else params.root_uri)
         result = settings.parse(params.initialization_options)
         ls._init_settings = result.settings
         ls.apply_settings(result)
@@ -276,8 +287,27 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
             ls.apply_settings(settings.parse(params.settings["ollama"], ls.settings))
         await ls.pull_configuration()
 
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: OllamaLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.context.opened(item.uri, unquote(urlparse(item.uri).path), item.language_id)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: OllamaLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        lines: list[int] = []
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start = change.range.start.line
+                lines.extend(range(start, start + change.text.count("\n") + 1))
+        ls.context.changed(params.text_document.uri, lines)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: OllamaLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.context.saved(params.text_document.uri)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: OllamaLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.context.closed(params.text_document.uri)
         ls.engine.close_document(params.text_document.uri)
         ls.inline_documents.discard(params.text_document.uri)
 

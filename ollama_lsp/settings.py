@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
+from .context.records import ContextSettings
 from .ollama.host import HostError, parse_endpoint, redact_userinfo
 
 DEFAULT_MODEL = "codellama:7b-code"
@@ -66,6 +67,7 @@ class Settings:
     unload_previous: bool = True
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    context: ContextSettings = field(default_factory=ContextSettings)
 
 
 # -- validators: return the value to store, or raise ValueError with what is wanted ----------
@@ -163,6 +165,18 @@ _CACHE: Table = {
 }
 
 
+_CONTEXT: Table = {
+    "enabled": ("enabled", _bool),
+    "maxTokens": ("max_tokens", _int_between(0, 32_768)),
+    "definitions": ("definitions", _bool),
+    "similar": ("similar", _bool),
+    "recentEdits": ("recent_edits", _bool),
+    "maxSnippets": ("max_snippets", _int_between(0, 64)),
+    "similarWindowLines": ("similar_window_lines", _int_between(4, 400)),
+    "maxEdits": ("max_edits", _int_between(0, 256)),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ParseResult:
     settings: Settings
@@ -192,7 +206,11 @@ def parse(raw: Any, base: Settings | None = None) -> ParseResult:
         errors,
     )
     cache = _apply(_sub(values, "cache", errors), _CACHE, base.cache, "ollama.cache", errors)
-    return ParseResult(replace(top, completion=completion, cache=cache), tuple(errors))
+    context = _apply(
+        _sub(values, "context", errors), _CONTEXT, base.context, "ollama.context", errors
+    )
+    merged = replace(top, completion=completion, cache=cache, context=context)
+    return ParseResult(merged, tuple(errors))
 
 
 def _sub(values: Mapping[str, Any], key: str, errors: list[str]) -> Mapping[str, Any]:
@@ -229,4 +247,5 @@ def to_wire(settings: Settings) -> dict[str, Any]:
         out[wire] = getattr(settings, name)
     out["completion"] = {w: getattr(settings.completion, n) for w, (n, _) in _COMPLETION.items()}
     out["cache"] = {w: getattr(settings.cache, n) for w, (n, _) in _CACHE.items()}
+    out["context"] = {w: getattr(settings.context, n) for w, (n, _) in _CONTEXT.items()}
     return out

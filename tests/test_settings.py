@@ -48,8 +48,20 @@ def test_every_key_maps() -> None:
             "suffixLines": 6,
             "contextTokens": 2048,
             "timeoutMs": 500,
+            "promptLatencyMs": 700,
+            "prefill": False,
         },
         "cache": {"maxEntries": 7, "ttlSeconds": 8},
+        "context": {
+            "enabled": False,
+            "maxTokens": 100,
+            "definitions": False,
+            "similar": False,
+            "recentEdits": False,
+            "maxSnippets": 2,
+            "similarWindowLines": 30,
+            "maxEdits": 3,
+        },
     }
     result = s.parse(raw)
     assert result.errors == ()

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from ..context.blocks import ContextBlocks, placement
 from ..provider import (
     AiProvider,
     CodeCompletionRequest,
@@ -49,7 +50,7 @@ from ..provider import (
     TextChunk,
 )
 from ..settings import Settings
-from .budget import PromptSpeed, SlotMemory, prefix_ladder
+from .budget import MIN_PREFIX_CHARS, PromptSpeed, SlotMemory, prefix_ladder
 from .cache import CompletionCache
 from .debounce import Debouncer
 from .excerpt import Excerpt, excerpt
@@ -152,6 +153,7 @@ class Background:
 class _Place:
     """The last place asked about in a document: what a prefill there needs."""
 
+    uri: str
     profile: Profile
     cut: Excerpt
     path: str | None
@@ -168,8 +170,11 @@ class CompletionEngine:
         *,
         listener: Listener | None = None,
         clock: Callable[[], float] = time.monotonic,
+        context: ContextBlocks | None = None,
     ) -> None:
         self.provider = provider
+        #: Workspace context (``ollama_lsp.context``), fed by the server; None: none.
+        self.context = context
         self.listener: Listener = listener or _SilentListener()
         self.clock = clock
         self.settings = settings or Settings()
@@ -206,6 +211,8 @@ class CompletionEngine:
             self.cache = self._new_cache(settings)
         if old.completion != settings.completion or old.model != settings.model:
             self.forget_model()
+        if self.context is not None and old.context != settings.context:
+            self.context.configure(settings.context)
 
     def forget_model(self, model: str | None = None) -> None:
         """Drop what we know about a model (after a pull, delete, or host change)."""
@@ -283,7 +290,7 @@ class CompletionEngine:
             self.stats.timeouts += 1
             return ""
         a = self._assemble(profile, cut, query)
-        self._places[query.uri] = _Place(profile, cut, query.path, query.language)
+        self._places[query.uri] = _Place(query.uri, profile, cut, query.path, query.language)
         self._last_uri = query.uri
 
         # Synchronous from here to the first await: supersede, then the cheap answers, so that
@@ -372,31 +379,73 @@ class CompletionEngine:
             self.settings.completion.prompt_latency_ms / 1000
         )
 
-    def _assemble(self, profile: Profile, cut: Excerpt, query: Query | _Place) -> Assembly:
-        """The largest affordable window: fits the latency target given what the slot holds."""
+    def _assemble(
+        self, profile: Profile, cut: Excerpt, query: Query | _Place, *, refresh: bool = False
+    ) -> Assembly:
+        """The largest affordable prompt: fits the latency target given what the slot holds.
+
+        With workspace context, the windows with the document's context block come first
+        (affordable once a pause has prefilled them), then the same windows without it.
+        """
         cold = self._cold_chars(profile.model)
         slot = self._slot(profile.model)
         ladder = prefix_ladder(profile.budget.max_prefix_chars, cold)
-        suffix_chars = max(64, ladder[-1] // 3)
+        suffix = self._suffix_chars(profile)
+        block = self._block(profile, cut, query, refresh=refresh)
         a = None
-        for size in ladder:
-            a = self._assemble_at(profile, cut, query, size, suffix_chars)
-            if slot.cost(a.request.prompt) <= cold:
-                return a
+        for context in (block, "") if block else ("",):
+            for size in ladder:
+                a = self._assemble_at(profile, cut, query, size - len(context), suffix, context)
+                if slot.cost(a.request.prompt) <= cold:
+                    return a
         assert a is not None
         return a
 
+    def _suffix_chars(self, profile: Profile) -> int:
+        ladder = prefix_ladder(profile.budget.max_prefix_chars, self._cold_chars(profile.model))
+        return max(64, ladder[-1] // 3)
+
+    def _block(
+        self, profile: Profile, cut: Excerpt, query: Query | _Place, *, refresh: bool
+    ) -> str:
+        """The document's context block (kept between pauses), within a fair share of the
+        prompt: at most a third of the largest window."""
+        if self.context is None or not self.settings.context.enabled:
+            return ""
+        first = cut.first_line
+        return self.context.block(
+            query.uri,
+            family=profile.template.family,
+            language=query.language,
+            path=query.path,
+            prefix_tail=cut.text[max(0, cut.offset - 2400) : cut.offset],
+            window=(first, first + cut.text.count("\n")),
+            budget_chars=min(self.settings.context.max_chars, profile.budget.max_prefix_chars // 3),
+            refresh=refresh,
+        )
+
     def _assemble_at(
-        self, profile: Profile, cut: Excerpt, query: Query | _Place, prefix: int, suffix: int
+        self,
+        profile: Profile,
+        cut: Excerpt,
+        query: Query | _Place,
+        prefix: int,
+        suffix: int,
+        block: str = "",
     ) -> Assembly:
+        path = query.path
+        if path and self.context is not None:
+            path = self.context.workspace.relative(path)
         return assemble(
             profile,
             cut,
             self.settings.completion,
-            prefix_chars=prefix,
+            prefix_chars=max(MIN_PREFIX_CHARS, prefix),
             suffix_chars=suffix,
-            path=query.path,
+            path=path,
             language=query.language,
+            block=block,
+            block_before=bool(block) and placement(profile.template.family) == "before",
         )
 
     def _debounce(self, uri: str, a: Assembly) -> float:
@@ -673,10 +722,13 @@ class CompletionEngine:
         place = self._places.get(uri) if uri is not None else None
         if place is None or place.profile.model != self.settings.model:
             return
-        cold = self._cold_chars(place.profile.model)
-        full = place.profile.budget.max_prefix_chars
-        a = self._assemble_at(place.profile, place.cut, place, full, max(64, cold // 3))
-        if self._slot(place.profile.model).cost(a.request.prompt) <= cold:
+        profile = place.profile
+        cold = self._cold_chars(profile.model)
+        block = self._block(profile, place.cut, place, refresh=True)  # a pause: refresh it
+        full = profile.budget.max_prefix_chars - len(block)
+        suffix = self._suffix_chars(profile)
+        a = self._assemble_at(profile, place.cut, place, full, suffix, block)
+        if self._slot(profile.model).cost(a.request.prompt) <= cold:
             return  # already cheap: nothing to gain
         self._prefill = asyncio.create_task(self._run_prefill(a))
 

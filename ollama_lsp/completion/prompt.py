@@ -82,8 +82,16 @@ def assemble(
     suffix_chars: int,
     path: str | None = None,
     language: str | None = None,
+    block: str = "",
+    block_before: bool = False,
 ) -> Assembly:
-    """The request for the cursor in ``cut`` with windows of at most the given sizes."""
+    """The request for the cursor in ``cut`` with windows of at most the given sizes.
+
+    ``block`` (workspace context, already rendered for the family) goes first, where the
+    family wants it: before the whole FIM prompt (``block_before``: families with file
+    tokens) or at the start of the prefix text. It ends with the current file's header, so
+    the template's own header is left out then. ``path`` is workspace-relative.
+    """
     budget = replace(
         profile.budget,
         max_prefix_chars=min(prefix_chars, profile.budget.max_prefix_chars),
@@ -93,9 +101,15 @@ def assemble(
     multiline = decide_multiline(settings.multiline, windows)
     prompt_prefix, healed = heal(windows.prefix)
     suffix = windows.suffix if profile.uses_suffix else ""
+    head = block if block and not block_before else ""
     prompt = profile.template.build(
-        neutralise(prompt_prefix), neutralise(suffix), path=path, language=language
+        head + neutralise(prompt_prefix),
+        neutralise(suffix),
+        path=None if block else path,
+        language=language,
     )
+    if block and block_before:
+        prompt = Prompt(block + prompt.prompt, prompt.suffix, prompt.raw, prompt.stop)
     spot = Spot(
         line_before_cursor=windows.line_before_cursor,
         line_after_cursor=windows.line_after_cursor,

@@ -330,6 +330,10 @@ class WorkspaceContext:
         cursor = file.text.count("\n", 0, at + len(prefix_tail))
         return cursor - prefix_tail.count("\n"), cursor + SUFFIX_LINES
 
+    def relative(self, path: str) -> str:
+        """``path`` relative to the workspace root (as prompts show paths)."""
+        return self._relative(path)
+
     def _relative(self, path: str) -> str:
         path = path.replace("\\", "/")
         if self.root:
