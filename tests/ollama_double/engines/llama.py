@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -199,11 +200,10 @@ class LlamaEngine:
         cancel = threading.Event()
 
         def post(kind: str, value: Any = None) -> None:
-            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            with contextlib.suppress(RuntimeError):  # the double stopped: nobody listens
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
 
         def work() -> None:
-            with self._idle:
-                self._workers += 1
             try:
                 self._run(model, tokens, reuse, turn, result, cancel, post)
                 post("done")
@@ -214,6 +214,8 @@ class LlamaEngine:
                     self._workers -= 1
                     self._idle.notify_all()
 
+        with self._idle:
+            self._workers += 1  # before the thread starts: busy from now on
         worker = loop.run_in_executor(None, work)
         sent: list[str] = []
         try:
@@ -252,6 +254,7 @@ class LlamaEngine:
         if reuse < llm.n_tokens and not llm._ctx.kv_cache_seq_rm(-1, reuse, -1):
             reuse = 0
             llm._ctx.kv_cache_clear()
+            result.evaluated = len(tokens)
         llm.n_tokens = min(reuse, llm.n_tokens)
         for at in range(llm.n_tokens, len(tokens), model.batch):
             if cancel.is_set():
