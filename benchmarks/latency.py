@@ -1,6 +1,6 @@
 """Latency the server adds on top of Ollama, and the latency of cache hits.
 
-    python -m benchmarks.latency [--rounds 40]
+    python -m benchmarks.latency [--rounds 60] [--edits 20000]
 
 "On top of Ollama" is measured against the only alternative a client has: calling Ollama
 itself. The double runs in its own process with a fixed time to first token; the same
@@ -9,6 +9,13 @@ direct streaming ``/api/generate`` calls with a prompt of the same size, interle
 round. The paired difference is what the server adds: JSON-RPC over stdio, reading the document, building the
 prompt, post-processing. The JSON-RPC floor (a request the server answers at once) is
 printed too, since no LSP server can go below it. Small and 2 MB documents are compared.
+
+The server's own work on a cache hit is the hit minus the floor, paired: each hit is
+followed by a floor request in the same round, so both see the same machine load.
+
+Memory under typing: ``--edits`` didChange notifications (a character typed, then deleted)
+are sent to the small document, and the server's RSS is read before and after; it must stay
+flat (pygls 2.1.1 kept ~1.9 KB per notification, see ``ollama_lsp.protocol``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import asyncio
 import time
 
 import httpx
+import psutil
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
@@ -62,6 +70,32 @@ class Probe:
         assert result and result.items[0].insert_text == ANSWER, result
         return elapsed
 
+    async def type_and_delete(self, edits: int) -> None:
+        """``edits`` didChange notifications at the end of the document, then one request."""
+        line = self.base_line
+        for n in range(edits):
+            at = types.Position(line, 0)
+            end = types.Position(line, 1) if n % 2 else at
+            self.client.text_document_did_change(
+                types.DidChangeTextDocumentParams(
+                    text_document=types.VersionedTextDocumentIdentifier(
+                        uri=self.uri, version=n + 2
+                    ),
+                    content_changes=[
+                        types.TextDocumentContentChangePartial(
+                            range=types.Range(at, end), text="" if n % 2 else "x"
+                        )
+                    ],
+                )
+            )
+            if n % 500 == 0:
+                await self.floor()  # let the server keep up, as a typist would
+        await self.floor()
+
+    def rss(self) -> int:
+        """The server process's resident memory, in bytes."""
+        return psutil.Process(self.client._server.pid).memory_info().rss  # type: ignore[union-attr]
+
     async def floor(self) -> float:
         """A request the server answers at once (``ollama.accepted``): JSON-RPC alone."""
         start = time.perf_counter()
@@ -80,11 +114,10 @@ async def direct(http: httpx.AsyncClient, i: int) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-async def measure(rounds: int) -> dict[str, list[float]]:
+async def measure(rounds: int, edits: int) -> dict[str, list[float]]:
     """Interleaved rounds (direct, small, 2 MB), so drift on a shared machine cancels out."""
-    results: dict[str, list[float]] = {
-        k: [] for k in ("floor", "direct", "small miss", "2 MB miss", "small hit", "2 MB hit")
-    }
+    names = ("floor", "direct", "small miss", "2 MB miss", "small hit", "2 MB hit", "hit floor")
+    results: dict[str, list[float]] = {k: [] for k in (*names, "rss")}
     with double_process("--answer", ANSWER, "--first-token-ms", "50") as host:
         probes = {
             "small": await Probe.start(host, False, rounds),
@@ -101,6 +134,13 @@ async def measure(rounds: int) -> dict[str, list[float]]:
         for i in range(rounds):
             for name, probe in probes.items():
                 results[f"{name} hit"].append(await probe.complete(i))
+            results["hit floor"].append(await probes["small"].floor())
+        if edits:
+            small = probes["small"]
+            await small.type_and_delete(1000)  # warm: the first edits allocate for good
+            before = small.rss()
+            await small.type_and_delete(edits)
+            results["rss"] = [before, small.rss()]
         for probe in probes.values():
             await stop_server(probe.client)
     return results
@@ -125,12 +165,19 @@ def report(results: dict[str, list[float]]) -> None:
     for name in ("small", "2 MB"):
         hit = results[f"{name} hit"]
         print(f"{name:5} document, cache hit, end to end: p50 {pct(hit, 0.5):5.2f} ms  p95 {pct(hit, 0.95):5.2f} ms")  # fmt: skip
+        work = [h - f for h, f in zip(hit, results["hit floor"], strict=True)]
+        print(f"{name:5} document, cache hit, server work (hit - floor, paired): p50 {pct(work, 0.5):5.2f} ms")  # fmt: skip
+    if results["rss"]:
+        before, after = results["rss"]
+        print(f"server RSS over the typing run: {before / 2**20:.1f} MB -> {after / 2**20:.1f} MB ({(after - before) / 2**20:+.1f} MB)")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=60)
-    report(asyncio.run(measure(parser.parse_args().rounds)))
+    parser.add_argument("--edits", type=int, default=20_000, help="didChange notifications")
+    args = parser.parse_args()
+    report(asyncio.run(measure(args.rounds, args.edits)))
 
 
 if __name__ == "__main__":
