@@ -40,5 +40,5 @@ export npm_config_unsafe_perm=true npm_config_yes=true npm_config_nodedir=/usr
 ext="$repo/editor-configs/vscode"
 (cd "$ext" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent compile &&
     "$dir/node_modules/.bin/vsce" package --skip-license --allow-missing-repository \
-        --out "$dir/ollama-lsp.vsix" >/dev/null)
+        --no-rewrite-relative-links --out "$dir/ollama-lsp.vsix" >/dev/null)
 echo "install.sh: code-server, playwright-core and $dir/ollama-lsp.vsix are ready"
