@@ -16,7 +16,7 @@ from . import special
 from .closers import first_duplicate_closer
 from .endings import block_end, limit_lines, one_line
 from .healing import is_word_char, rewrite_end
-from .spot import Spot
+from .spot import Spot, indent_width
 
 Filter = Callable[[str, Spot], str]
 
@@ -59,7 +59,10 @@ def drop_extra_leading_space(text: str, spot: Spot) -> str:
     This is a token-boundary artefact (`` \"\"\"`` is one token to a BPE vocabulary, so a
     model continuing after spaces adds one more); the content after it is what the model
     meant, so it is kept rather than dropped, at the indentation the user already chose. In
-    a block, the lines after the first lose the same extra indentation, keeping the shape.
+    a block the artefact usually touches the first token only (SmolLM2 writes `` for`` after
+    8 spaces, then its next line at a correct 12); the lines after the first lose the same
+    extra indentation only when that is what puts them on the indentation grid of the
+    cursor's column (a model that shifted the whole block).
     """
     if spot.line_before_cursor[-1:] not in (" ", "\t"):
         return text
@@ -69,8 +72,20 @@ def drop_extra_leading_space(text: str, spot: Spot) -> str:
         return text
     if not newline:
         return first[len(extra) :]
-    later = (line.removeprefix(extra) for line in rest.split("\n"))
-    return first[len(extra) :] + "\n" + "\n".join(later)
+    later = rest.split("\n")
+    shifted = [line.removeprefix(extra) for line in later]
+    unit = _indent_unit(indent_width(spot.line_before_cursor))
+    if _on_grid(later, unit) and not _on_grid(shifted, unit):
+        shifted = later
+    return first[len(extra) :] + "\n" + "\n".join(shifted)
+
+
+def _indent_unit(column: int) -> int:
+    return 4 if column % 4 == 0 else 2 if column % 2 == 0 else 1
+
+
+def _on_grid(lines: list[str], unit: int) -> bool:
+    return all(indent_width(line) % unit == 0 for line in lines if line.strip())
 
 
 def keep_one_line(text: str, spot: Spot) -> str:

@@ -100,6 +100,13 @@ def test_extra_whitespace_after_whitespace_is_moved_to_the_cursor(
     assert final(text, marked, multiline=False) == shown
 
 
+def test_a_block_whose_first_token_took_one_space_too_many_keeps_its_later_lines() -> None:
+    """Seen with SmolLM2 after 8 spaces: `` for …`` then its next line at a correct 12."""
+    text = " for chunk in chunks:\n            if not chunk:"
+    shown = final(text, "        ║\n", multiline=True)
+    assert shown == "for chunk in chunks:\n            if not chunk:"
+
+
 def test_a_block_after_extra_indentation_keeps_its_shape() -> None:
     text = "  if ready:\n          go()\n      done()"
     assert final(text, "    ║\n", multiline=True) == "if ready:\n        go()\n    done()"
