@@ -14,9 +14,10 @@ scripted engine's loop over an answer text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from .logprobs import Entry, Pending
 from .tokens import tokenize
 
 
@@ -66,9 +67,17 @@ class StopFilter:
         return out
 
 
-def pieces(text: str, stops: list[str], num_predict: int, outcome: Outcome) -> Iterator[str]:
-    """Yield the text pieces to stream; fills ``outcome`` as it goes."""
+def pieces(
+    text: str,
+    stops: list[str],
+    num_predict: int,
+    outcome: Outcome,
+    entry: Callable[[str], Entry] | None = None,
+) -> Iterator[tuple[str, list[Entry]]]:
+    """Yield the text pieces to stream, each with its tokens' ``logprobs`` entries (made by
+    ``entry(token)``, none without it); fills ``outcome`` as it goes."""
     stop_filter = StopFilter(stops)
+    pending = Pending()
     sampled: list[str] = []
     outcome.tokens = sampled
     for token in tokenize(text):
@@ -77,14 +86,16 @@ def pieces(text: str, stops: list[str], num_predict: int, outcome: Outcome) -> I
             break
         outcome.eval_count += 1
         sampled.append(token)
+        if entry is not None:
+            pending.push(token, entry(token))
         out = stop_filter.feed(token)
         if stop_filter.stopped:
             if out:
-                yield out
+                yield out, pending.release(out, stopped=True)
             outcome.done_reason = "stop"
             return
         if out:
-            yield out
+            yield out, pending.release(out)
     else:
         if num_predict > 0 and outcome.eval_count >= num_predict:
             outcome.done_reason = "length"
@@ -93,4 +104,4 @@ def pieces(text: str, stops: list[str], num_predict: int, outcome: Outcome) -> I
             outcome.done_reason = "stop"
     rest = stop_filter.flush()
     if rest:
-        yield rest
+        yield rest, pending.release(rest, final=True)

@@ -9,14 +9,15 @@ load-only reply -> render -> engine (prompt cache, truncation, sampling: ``engin
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from .engines import Result, Turn
 from .exchange import Exchange, Respond
+from .logprobs import Entry, Wanted
 from .names import parse_name
 from .runners import DEFAULT_KEEP_ALIVE_S
 from .schemas import CHAT, GENERATE, RUNNER_OPTIONS, OptionError, effective_options
@@ -37,6 +38,7 @@ class Job:
     raw: bool = False
     context: list[int] | None = None
     debug_render_only: bool = False
+    logprobs: Wanted = field(default_factory=Wanted)
 
 
 def _metrics(**values: int) -> dict[str, int]:
@@ -105,6 +107,7 @@ async def generate(request: web.Request, ex: Exchange) -> web.StreamResponse:
         raw=req["raw"],
         context=req["context"],
         debug_render_only=req["_debug_render_only"],
+        logprobs=Wanted.from_request(req),
     )
     return await run(ex, job)
 
@@ -139,6 +142,7 @@ async def chat(request: web.Request, ex: Exchange) -> web.StreamResponse:
         load_only=not messages,
         render=render,
         debug_render_only=req["_debug_render_only"],
+        logprobs=Wanted.from_request(req),
     )
     return await run(ex, job)
 
@@ -219,11 +223,19 @@ async def run(ex: Exchange, job: Job) -> web.StreamResponse:
             debug = {"_debug_info": {"rendered_template": prompt, "image_count": 0}}
             return await ex.send_single(_chunk(ex, job, "") | debug)
 
-        async def emit(piece: str) -> None:
-            if ex.streaming:
+        all_logprobs: list[Entry] = []
+
+        async def emit(piece: str, logprobs: Sequence[Entry] = ()) -> None:
+            if not ex.streaming:
+                all_logprobs.extend(logprobs)
+            elif logprobs:
+                await ex.send_line(_chunk(ex, job, piece) | {"logprobs": list(logprobs)}, piece)
+            else:
                 await ex.send_line(_chunk(ex, job, piece), piece)
 
-        turn = Turn(prompt, num_ctx, job.options, job.body, job.model, ex.update, emit)
+        turn = Turn(
+            prompt, num_ctx, job.options, job.body, job.model, ex.update, emit, job.logprobs
+        )
         result = await engine.generate(slot.runner, turn)
         ex.update(eval_count=result.eval_count)
         if not ex.streaming:
@@ -235,6 +247,8 @@ async def run(ex: Exchange, job: Job) -> web.StreamResponse:
         if not job.chat and not job.raw:
             ids = engine.context_ids(slot.runner, rendered + result.text)
             final["context"] = (job.context or []) + ids
+        if job.chat and all_logprobs:
+            final["logprobs"] = all_logprobs  # ChatResponse: before the metrics
         final |= _metrics(
             total_duration=max(1, time.monotonic_ns() - start),
             load_duration=load_ns,
@@ -243,6 +257,8 @@ async def run(ex: Exchange, job: Job) -> web.StreamResponse:
             eval_count=result.eval_count,
             eval_duration=result.eval_ns,
         )
+        if not job.chat and all_logprobs:
+            final["logprobs"] = all_logprobs  # GenerateResponse: its last field
         if not ex.streaming:
             return await ex.send_single(final)
         await ex.send_line(final, final=True)

@@ -9,18 +9,25 @@ tokens. Two implementations sit behind the same HTTP surface:
   of the catalogue that have weights (``ModelSpec.weights``).
 
 An engine reports what the runner did through ``Turn.record`` (fields of the request's
-record) and hands each piece of text to ``Turn.emit``, which writes it to the client and raises
-``ClientGone`` when the client has left; the engine must then stop within one batch or token.
+record) and hands each piece of text (with the ``logprobs`` entries of its tokens when
+``Turn.logprobs`` asks for them, see ``logprobs``) to ``Turn.emit``, which writes it to the
+client and raises ``ClientGone`` when the client has left; the engine must then stop within one
+batch or token.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..catalogue import ModelSpec
+from ..logprobs import Entry, Wanted
 from ..runners import Runner
+
+
+class Emit(Protocol):
+    def __call__(self, piece: str, logprobs: Sequence[Entry] = (), /) -> Awaitable[None]: ...
 
 
 @dataclass
@@ -35,8 +42,12 @@ class Turn:
     model: str
     record: Callable[..., None]
     """Update the request's record (``phase``, ``prompt_tokens``, ``prompt_eval_count`` ...)."""
-    emit: Callable[[str], Awaitable[None]]
-    """Send one piece of text; raises ``ClientGone`` when the client has hung up."""
+    emit: Emit
+    """Send one piece of text with its tokens' ``logprobs`` entries; raises ``ClientGone``
+    when the client has hung up."""
+    logprobs: Wanted = field(default_factory=Wanted)
+    """Whether to make ``logprobs`` entries, and how many ``top_logprobs`` in each (making
+    them costs a pass over the vocabulary per token: only when asked)."""
 
 
 @dataclass

@@ -46,10 +46,12 @@ from typing import Any
 
 from ..catalogue import ModelSpec
 from ..generation import StopFilter
+from ..logprobs import Pending
 from ..runners import Runner
 from ..schemas import RUNNER_OPTIONS
 from ..tokens import common_prefix, truncate
 from . import Result, Turn
+from .llama_logprobs import logprob_of_sample, token_piece
 
 DEFAULT_SEED = 0
 """Used when a request sends no seed (Ollama would pick a random one)."""
@@ -224,8 +226,9 @@ class LlamaEngine:
                 if kind == "evaluated":
                     turn.record(phase="streaming")
                 elif kind == "piece":
-                    sent.append(value)
-                    await turn.emit(value)
+                    piece, logprobs = value
+                    sent.append(piece)
+                    await turn.emit(piece, logprobs)
                 elif kind == "error":
                     raise value
                 else:
@@ -300,6 +303,7 @@ class LlamaEngine:
         limit = num_predict_limit(options["num_predict"], num_ctx)
         stops = StopFilter(list(options.get("stop") or []))
         text = codecs.getincrementaldecoder("utf-8")("replace")
+        wanted, pending = turn.logprobs, Pending()
         while True:
             if cancel.is_set():
                 raise _Cancelled
@@ -308,11 +312,14 @@ class LlamaEngine:
             if token in model.eog:
                 reason = "stop"
                 break
-            # _model.detokenize, not token_to_piece: llama-cpp-python 0.3.36's
-            # LlamaModel.token_to_piece returns its whole 32-byte buffer, NULs included.
-            piece = stops.feed(text.decode(llm._model.detokenize([token], special=True)))
+            # token_piece, not LlamaModel.token_to_piece (0.3.36 returns its whole 32-byte
+            # buffer, NULs included) nor .detokenize (drops longer pieces: see token_piece).
+            decoded = text.decode(token_piece(llm._model.vocab, token))
+            if wanted.logprobs:
+                pending.push(decoded, logprob_of_sample(llm, token, wanted.top))
+            piece = stops.feed(decoded)
             if piece:
-                post("piece", piece)
+                post("piece", (piece, pending.release(piece, stopped=stops.stopped)))
             if stops.stopped:
                 return "stop"
             if limit is not None and result.eval_count >= limit:
@@ -325,7 +332,7 @@ class LlamaEngine:
         rest = stops.feed(text.decode(b"", final=True))
         rest += "" if stops.stopped else stops.flush()
         if rest:
-            post("piece", rest)
+            post("piece", (rest, pending.release(rest, stopped=stops.stopped, final=True)))
         return "stop" if stops.stopped else reason
 
 

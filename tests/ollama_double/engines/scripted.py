@@ -2,23 +2,68 @@
 
 A prompt's cost is ``Latency.prompt_token_s`` per token the prompt cache does not cover; the
 answer streams one toy token per chunk with ``first_token_s``/``per_token_s`` pauses; a load
-takes ``load_s``. Nothing here waits on anything real, so tests stay fast and exact.
+takes ``load_s``. Asked for ``logprobs``, each token comes with ``scripted_alternatives``.
+Nothing here waits on anything real, so tests stay fast and exact.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..catalogue import ModelSpec
 from ..generation import Outcome, pieces
+from ..logprobs import Entry, logprob_entry
 from ..runners import Runner
 from ..tokens import prompt_eval_count, tokenize, truncate
 from . import Result, Turn
 
 if TYPE_CHECKING:
     from ..state import DoubleState
+
+
+#: Tokens that fill a scripted token's ``top_logprobs`` after its own variants.
+FILLERS = (
+    "\n", " ", "(", ".", ",", ":", ")", "_", "=", "0", "1", "x", "a", "s",
+    "the", "self", "if", "in", "not", "is", "None", "def", "return", "for",
+)  # fmt: skip
+
+
+def scripted_alternatives(token: str, top: int) -> list[str]:
+    """``top`` distinct most probable tokens where the script samples ``token``: the token
+    itself, then what a real tokenizer would also rate (its space-prefixed and capitalised
+    forms, its first half), then fillers; deterministic, so tests can name them."""
+    variants = [token]
+    if not token[:1].isspace():
+        variants.append(" " + token)
+    variants.append(token.capitalize())
+    if len(token) > 1:
+        variants.append(token[: (len(token) + 1) // 2])
+    out: list[str] = []
+    for candidate in (*variants, *FILLERS):
+        if candidate not in out:
+            out.append(candidate)
+    return out[:top]
+
+
+def scripted_logprob(rank: int) -> float:
+    """The log-probability of the ``rank``-th most probable token (0: the sampled one);
+    the probabilities add up to less than 1, as a vocabulary's top tokens do."""
+    return -0.5 - rank
+
+
+def scripted_entry(top: int) -> Callable[[str], Entry]:
+    """The ``logprobs`` entry of a scripted token: sampled greedily, so its own alternative
+    comes first, with the same log-probability."""
+
+    def entry(token: str) -> Entry:
+        alternatives = scripted_alternatives(token, top)
+        ranked = [(t, scripted_logprob(i)) for i, t in enumerate(alternatives)]
+        return logprob_entry(token, scripted_logprob(0), ranked)
+
+    return entry
 
 
 async def _pause(seconds: float) -> None:
@@ -73,11 +118,14 @@ class ScriptedEngine:
         gen_start = time.monotonic_ns()
         text = self._state.answer(turn.body, turn.model)
         options = turn.options
-        for piece in pieces(text, options["stop"], options["num_predict"], outcome):
+        entry = scripted_entry(turn.logprobs.top) if turn.logprobs.logprobs else None
+        for piece, logprobs in pieces(
+            text, options["stop"], options["num_predict"], outcome, entry
+        ):
             await _pause(latency.first_token_s if not sent else latency.per_token_s)
             sent.append(piece)
             runner.cache = tokens + list(outcome.tokens or [])
-            await turn.emit(piece)
+            await turn.emit(piece, logprobs)
         runner.cache = tokens + list(outcome.tokens or [])
         result.eval_ns = max(1, time.monotonic_ns() - gen_start)
         result.done_reason = outcome.done_reason
