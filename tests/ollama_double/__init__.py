@@ -1,4 +1,4 @@
-"""A protocol-faithful Ollama test double: real HTTP, Ollama's bytes, no model weights.
+"""A protocol-faithful Ollama test double: real HTTP, Ollama's bytes, scripted or real models.
 
     with OllamaDouble() as double:            # or the ``ollama_double`` pytest fixture
         double.url, double.host                # "http://127.0.0.1:PORT", "127.0.0.1:PORT"
@@ -12,7 +12,7 @@ Engines: the answers come from the scripted engine below unless a real one is gi
 tests.ollama_double.engines.llama import LlamaEngine``) runs the catalogue's real models
 (``smollm2:135m``, ``gemma3:270m``, ``tinyfim:latest``; weights from ``tests/real/models.py``)
 with llama.cpp: real tokens, prefix KV reuse, ``num_ctx`` reloads, stop on disconnect; other
-models stay scripted. ``engine.busy`` / ``engine.wait_idle(timeout)`` show whether it works.
+models stay scripted. ``double.engine.busy`` / ``.wait_idle(timeout)``: is llama.cpp working?
 
 Answers: ``script(text, *, model=None, when=None, times=None)`` (newest first; ``when(body)``;
 ``times`` consumed), ``set_responder(fn(body) -> str | None)``, ``clear_scripts()``; default
