@@ -188,9 +188,13 @@ class OllamaClient:
         system: str | None = None,
         options: GenerateOptions | None = None,
         keep_alive: KeepAlive = None,
+        logprobs: bool = False,
+        top_logprobs: int = 0,
     ) -> GenerateChunk:
-        """Non-streamed generate: the whole response in one chunk."""
+        """Non-streamed generate: the whole response in one chunk (with every token's
+        ``logprobs`` when asked for, see ``generate_stream``)."""
         body = _generate_body(model, prompt, suffix, raw, system, options, keep_alive, False)
+        body |= _logprobs_fields(logprobs, top_logprobs)
         data = await self._json(
             "POST", "/api/generate", body, what="generate", model=model,
             limit=self.first_byte_timeout,
@@ -207,9 +211,17 @@ class OllamaClient:
         system: str | None = None,
         options: GenerateOptions | None = None,
         keep_alive: KeepAlive = None,
+        logprobs: bool = False,
+        top_logprobs: int = 0,
     ) -> AsyncIterator[GenerateChunk]:
-        """Streamed generate; the last chunk has ``done=True`` and the metrics."""
+        """Streamed generate; the last chunk has ``done=True`` and the metrics.
+
+        ``logprobs`` (implied by ``top_logprobs`` > 0, Ollama's 0..20) asks for each token's
+        log-probability and its ``top_logprobs`` most probable alternatives, on the chunk
+        that carries the token's text. Ollama before v0.12.11 ignores the fields: the
+        chunks then have no ``logprobs``."""
         body = _generate_body(model, prompt, suffix, raw, system, options, keep_alive, True)
+        body |= _logprobs_fields(logprobs, top_logprobs)
         text = _TextBudget(self.max_text_chars, "generate")
         stream = self._stream("/api/generate", body, what="generate", model=model)
         async with aclosing(stream):
@@ -440,6 +452,14 @@ def _generate_body(
             "keep_alive": keep_alive,
         }
     )
+
+
+def _logprobs_fields(logprobs: bool, top_logprobs: int) -> dict[str, Any]:
+    """Top-level request fields (not ``options``): ``top_logprobs`` alone returns nothing,
+    Ollama only looks at it when ``logprobs`` is true (``api/types.go``)."""
+    if top_logprobs > 0:
+        return {"logprobs": True, "top_logprobs": top_logprobs}
+    return {"logprobs": True} if logprobs else {}
 
 
 def _chat_body(

@@ -3,7 +3,8 @@
 It adds what the raw client should not know: per-model capability caching (``/api/show``
 is asked once per model, not per keystroke), the ``keep_alive`` sent on every call so the
 model stays loaded between keystrokes, and translation between provider-neutral requests
-and Ollama's fields.
+and Ollama's fields (``top_logprobs`` capped at Ollama's 20, which answers more with a 400; a
+chunk's ``alternatives`` are its first token's ``top_logprobs``, most probable first).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..provider import (
     TextChunk,
 )
 from .client import KeepAlive, OllamaClient
-from .types import GenerateOptions, ModelInfo, PullProgress, ShowInfo
+from .types import MAX_TOP_LOGPROBS, GenerateOptions, ModelInfo, PullProgress, ShowInfo
 
 #: Used when a model does not report its training context (very old Ollama servers).
 FALLBACK_CONTEXT_WINDOW = 2048
@@ -78,6 +79,7 @@ class OllamaProvider(AiProvider):
             raw=request.raw,
             options=options,
             keep_alive=self.keep_alive,
+            top_logprobs=min(request.top_logprobs, MAX_TOP_LOGPROBS),
         )
         async for chunk in stream:
             metrics = chunk.metrics
@@ -88,6 +90,7 @@ class OllamaProvider(AiProvider):
                 prompt_tokens=metrics.prompt_eval_count if metrics else None,
                 generated_tokens=metrics.eval_count if metrics else None,
                 prompt_eval_ns=metrics.prompt_eval_duration if metrics else None,
+                alternatives=chunk.logprobs[0].alternatives() if chunk.logprobs else (),
             )
 
     async def chat(self, messages: Sequence[ChatMessage], *, model: str) -> ChatMessage:

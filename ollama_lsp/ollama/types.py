@@ -9,6 +9,7 @@ dropped as unknown rather than passed on to arithmetic, the user or Ollama's ``n
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -19,12 +20,14 @@ __all__ = [
     "ChatMessage",
     "GenerateChunk",
     "GenerateOptions",
+    "Logprob",
     "Metrics",
     "ModelDetails",
     "ModelInfo",
     "PullProgress",
     "RunningModel",
     "ShowInfo",
+    "TokenLogprob",
 ]
 
 
@@ -51,6 +54,72 @@ def _positive(value: Any) -> int | None:
 
 def _str(value: Any, default: str = "") -> str:
     return value if isinstance(value, str) else default
+
+
+def _logprob(value: Any) -> float | None:
+    """A log-probability: a finite number <= 0, else unknown (Go cannot even send NaN)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if -math.inf < number <= 0.0:
+            return number
+    return None
+
+
+#: Ollama sends at most 20 ``top_logprobs`` per token; a longer list is cut, not trusted.
+MAX_TOP_LOGPROBS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One token and its log-probability (Ollama's ``api.TokenLogprob``; ``bytes`` unused)."""
+
+    token: str
+    logprob: float
+
+    @classmethod
+    def from_json(cls, data: Any) -> TokenLogprob | None:
+        """None for an entry without a text token or a sane ``logprob``."""
+        if not isinstance(data, dict) or not isinstance(data.get("token"), str):
+            return None
+        logprob = _logprob(data.get("logprob"))
+        return None if logprob is None else cls(data["token"], logprob)
+
+
+@dataclass(frozen=True, slots=True)
+class Logprob:
+    """A generated token with its log-probability and, when asked for, the most probable
+    tokens at its position (``top_logprobs``) as Ollama sent them."""
+
+    token: str
+    logprob: float
+    top_logprobs: tuple[TokenLogprob, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: Any) -> Logprob | None:
+        sampled = TokenLogprob.from_json(data)
+        if sampled is None:
+            return None
+        top = data.get("top_logprobs")
+        entries = (TokenLogprob.from_json(t) for t in (top if isinstance(top, list) else ()))
+        kept = tuple(t for t in entries if t is not None)[:MAX_TOP_LOGPROBS]
+        return cls(sampled.token, sampled.logprob, kept)
+
+    def alternatives(self) -> tuple[str, ...]:
+        """The ``top_logprobs`` tokens, most probable first, with the sampled token among them
+        (Ollama ranks the raw distribution, so a sampled token can fall outside its top N).
+        Empty when Ollama sent no ``top_logprobs``: then there is nothing to rank."""
+        if not self.top_logprobs:
+            return ()
+        ranked = list(self.top_logprobs)
+        if all(t.token != self.token for t in ranked):
+            ranked.append(TokenLogprob(self.token, self.logprob))
+        ranked.sort(key=lambda t: -t.logprob)  # stable: Ollama's order among equals
+        return tuple(dict.fromkeys(t.token for t in ranked))
+
+
+def _logprobs(value: Any) -> tuple[Logprob, ...]:
+    entries = (Logprob.from_json(e) for e in (value if isinstance(value, list) else ()))
+    return tuple(e for e in entries if e is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +266,8 @@ class GenerateChunk:
     done: bool
     done_reason: str = ""
     metrics: Metrics | None = None
+    #: With ``logprobs``: one entry per token of ``response`` (all of them when not streamed).
+    logprobs: tuple[Logprob, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> GenerateChunk:
@@ -206,6 +277,7 @@ class GenerateChunk:
             done=done,
             done_reason=_str(data.get("done_reason")),
             metrics=Metrics.from_json(data) if done else None,
+            logprobs=_logprobs(data.get("logprobs")),
         )
 
 
