@@ -16,7 +16,10 @@ It behaves as Ollama's runner does (Ollama >= 0.12; since v0.30 llama-server wit
   a CPU) or one token; the slot is held until then, so the next request never overlaps;
 * generation ends at the vocabulary's end-of-generation tokens (not sent as text), at
   ``options.stop`` and the Modelfile's stops (``generation.StopFilter``, shared with the
-  scripted engine), at ``num_predict`` and at the end of the context.
+  scripted engine), at ``num_predict`` and at the end of the context;
+* asked for ``logprobs``, each sampled token's entry is the log-softmax of the raw logits with
+  the ``top_logprobs`` best (``llama_logprobs``), travelling with the token's text
+  (``logprobs.Pending``); without it no pass over the vocabulary is made.
 
 ``num_predict`` as Ollama passes it on: -1 (the default) is bounded to 10 x ``num_ctx``
 (``llm/llama_server.go`` ``boundedNumPredict`` L106-117; v0.12.0 ``llm/server.go`` L1429);

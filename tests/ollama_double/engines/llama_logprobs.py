@@ -46,14 +46,17 @@ def logprob_of_sample(llm: Any, token: int, top: int) -> Entry:
 
     n_vocab = llm.n_vocab()
     logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
-    shifted = logits - logits.max()
-    log_sum = np.float32(np.log(np.exp(shifted.astype(np.float64)).sum()))
-    logprobs = shifted - log_sum  # float32, as Ollama computes them
+    top_logit = logits.max()
+    log_sum = np.float32(np.log(np.exp(logits - top_logit).sum(dtype=np.float64)))
+
+    def logprob(i: int) -> float:
+        return float((logits[i] - top_logit) - log_sum)  # float32, as Ollama computes it
+
     vocab = llm._model.vocab
     ranked: list[tuple[str, float]] = []
     if top > 0:
         k = min(top, n_vocab)
-        best = np.argpartition(-logprobs, k - 1)[:k]
-        best = best[np.lexsort((best, -logprobs[best]))]
-        ranked = [(go_text(token_piece(vocab, int(i))), float(logprobs[i])) for i in best]
-    return logprob_entry(go_text(token_piece(vocab, token)), float(logprobs[token]), ranked)
+        best = np.argpartition(logits, n_vocab - k)[n_vocab - k :]
+        best = best[np.lexsort((best, -logits[best]))]
+        ranked = [(go_text(token_piece(vocab, int(i))), logprob(int(i))) for i in best]
+    return logprob_entry(go_text(token_piece(vocab, token)), logprob(token), ranked)
