@@ -130,3 +130,28 @@ async def test_fast_inline_answers_are_the_json_pygls_would_send(server, result)
     ours = writer.sent[-1]
     super(OllamaProtocol, protocol)._send_response(7, result=result)
     assert ours == writer.sent[-1]
+
+
+async def test_commands_get_their_arguments_as_sent_and_unknown_ones_are_invalid(server) -> None:
+    ls, writer = server
+    seen: list[tuple] = []
+
+    @ls.command("test.echo")
+    def echo(ls, *args) -> list:
+        seen.append(args)
+        return list(args)
+
+    @ls.command("test.typed")
+    def typed(ls, n: int) -> int:
+        return n + 1
+
+    for n, (command, arguments) in enumerate(
+        [("test.echo", [5, "x", {"a": 1}]), ("test.echo", None), ("test.typed", [41]), ("nope", [])]
+    ):
+        receive(ls.protocol, {"id": 100 + n, "method": "workspace/executeCommand", "params": {"command": command, "arguments": arguments}})  # fmt: skip
+    await settle()
+    answers = {m["id"]: m for m in writer.sent if m.get("id", 0) >= 100}
+    assert answers[100]["result"] == [5, "x", {"a": 1}] and answers[101]["result"] == []
+    assert answers[102]["result"] == 42
+    assert answers[103]["error"]["code"] == -32602
+    assert seen == [(5, "x", {"a": 1}), ()]
