@@ -20,7 +20,9 @@ def bulk_discount(quantity: int, *, tiers: tuple[tuple[int, float], ...] = BULK_
     return 0.0
 
 
-def quote_cents(product: Product, quantity: int, *, margin: float = 0.35, coupon_cents: int = 0) -> int:
+def quote_cents(
+    product: Product, quantity: int, *, margin: float = 0.35, coupon_cents: int = 0
+) -> int:
     """What ``quantity`` units of ``product`` cost a customer, after bulk and coupon."""
     gross = list_price_cents(product, margin=margin) * quantity
     return max(0, round(gross * (1 - bulk_discount(quantity))) - coupon_cents)
