@@ -95,6 +95,20 @@ def test_top_logprobs_per_token(http: httpx.Client, ollama_double) -> None:
     assert all(t["bytes"] == list(t["token"].encode()) for t in top)
 
 
+def test_a_test_can_rank_a_tokens_alternatives(http: httpx.Client, ollama_double) -> None:
+    """A sample from outside the top N (temperature) is reported below them, as Ollama does."""
+    ollama_double.script("result = 1")
+    ollama_double.rank("result", ["return", "res", "r"])
+    first, *_ = stream(http, logprobs=True, top_logprobs=2)
+    (entry,) = first["logprobs"]
+    assert [t["token"] for t in entry["top_logprobs"]] == ["return", "res"]
+    assert entry["token"] == "result" and entry["logprob"] < entry["top_logprobs"][-1]["logprob"]
+    ollama_double.rank("result", ["x", "result"])
+    (entry,) = stream(http, logprobs=True, top_logprobs=5)[0]["logprobs"]
+    assert [t["token"] for t in entry["top_logprobs"]] == ["x", "result"]
+    assert entry["logprob"] == entry["top_logprobs"][1]["logprob"]
+
+
 def test_held_back_text_brings_its_tokens_later(http: httpx.Client, ollama_double) -> None:
     """``<`` and ``EO`` may start the stop string ``<EOT>``: they wait, then go out with the
     token that rules it out; the tokens of the stop string itself are never reported."""

@@ -18,6 +18,9 @@ Answers: ``script(text, *, model=None, when=None, times=None)`` (newest first; `
 ``times`` consumed), ``set_responder(fn(body) -> str | None)``, ``clear_scripts()``; default
 ``DEFAULT_ANSWER``. One streamed chunk per token of ``re.findall(r"\\s+|\\w+|[^\\w\\s]", text)``;
 ``options.stop`` / ``num_predict`` and the model's PARAMETER stops cut it as Ollama's runner does.
+With ``"logprobs": true`` each token has Ollama's ``logprobs`` entry; its ``top_logprobs`` are the
+token, its variants, then fillers (``engines.scripted.scripted_alternatives``), or what
+``rank(token, alternatives)`` set.
 
 Time: ``latency`` (``Latency``: load_s, first_token_s, per_token_s, prompt_token_s,
 pull_tick_s=0.06), settable any time; ``advance_clock(seconds)`` expires keep-alives, no sleeping.

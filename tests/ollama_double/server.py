@@ -195,6 +195,12 @@ class OllamaDouble:
         with self._state.lock:
             self._state.scripts.append(Script(text, model, when, times))
 
+    def rank(self, token: str, alternatives: list[str]) -> None:
+        """When a scripted answer samples ``token``, report ``alternatives`` (most probable
+        first) as its ``top_logprobs``; leave ``token`` out for a sample from outside them."""
+        with self._state.lock:
+            self._state.ranked[token] = list(alternatives)
+
     def set_responder(self, fn: Callable[[dict], str | None] | None) -> None:
         """Fallback when no script matches: ``fn(body)`` -> text, or None for the default."""
         with self._state.lock:

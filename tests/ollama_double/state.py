@@ -77,6 +77,8 @@ class DoubleState:
         self.latency = Latency()
         self.book = RecordBook()
         self.vocab = Vocabulary()
+        self.ranked: dict[str, list[str]] = {}
+        """Scripted tokens' ``top_logprobs`` set by tests (``OllamaDouble.rank``)."""
         self.clock_offset_s = 0.0
         self.stopping = False
         self.installed: dict[str, Installed] = {}

@@ -54,14 +54,15 @@ def scripted_logprob(rank: int) -> float:
     return -0.5 - rank
 
 
-def scripted_entry(top: int) -> Callable[[str], Entry]:
-    """The ``logprobs`` entry of a scripted token: sampled greedily, so its own alternative
-    comes first, with the same log-probability."""
+def scripted_entry(top: int, ranked: dict[str, list[str]]) -> Callable[[str], Entry]:
+    """The ``logprobs`` entry of a scripted token: its ``ranked`` alternatives when a test set
+    them, else sampled greedily (its own alternative first, with the same log-probability)."""
 
     def entry(token: str) -> Entry:
-        alternatives = scripted_alternatives(token, top)
-        ranked = [(t, scripted_logprob(i)) for i, t in enumerate(alternatives)]
-        return logprob_entry(token, scripted_logprob(0), ranked)
+        alternatives = ranked.get(token) or scripted_alternatives(token, top)
+        rank = alternatives.index(token) if token in alternatives else len(alternatives)
+        values = [(t, scripted_logprob(i)) for i, t in enumerate(alternatives[:top])]
+        return logprob_entry(token, scripted_logprob(rank), values)
 
     return entry
 
@@ -118,7 +119,9 @@ class ScriptedEngine:
         gen_start = time.monotonic_ns()
         text = self._state.answer(turn.body, turn.model)
         options = turn.options
-        entry = scripted_entry(turn.logprobs.top) if turn.logprobs.logprobs else None
+        with self._state.lock:
+            ranked = dict(self._state.ranked)
+        entry = scripted_entry(turn.logprobs.top, ranked) if turn.logprobs.logprobs else None
         for piece, logprobs in pieces(
             text, options["stop"], options["num_predict"], outcome, entry
         ):
