@@ -98,8 +98,9 @@ async def test_progress_begins_soon_after_the_model_is_asked(
     await inline(client, URI, LINE, CHAR, invoked=False)
     (call,) = generate_calls(ollama_double)
     (begin,) = begins(seen)
-    # The request waited 0.6 s before asking; progress is counted from the ask.
-    assert 0.25 <= begin[0] - call.started <= 1.0, begin[0] - call.started
+    # The request waited 0.6 s before asking; progress is counted from the ask, and shows
+    # while the model is still silent (its first token comes 1.5 s after the ask).
+    assert 0.25 <= begin[0] - call.started < 1.5, begin[0] - call.started
 
 
 async def test_trigger_character_completion_leaves_an_inline_document_to_ghost_text(
