@@ -121,6 +121,8 @@ class Soak:
         self.tally = Tally()
         #: Set when that many counted requests have been sent (the restarts wait on them).
         self.milestones: dict[int, asyncio.Event] = {}
+        self.progress = 0
+        self.began = time.monotonic()
 
     def open_all(self) -> None:
         for doc in self.docs:
@@ -177,6 +179,13 @@ class Soak:
         tally.sent += counted
         if counted and (milestone := self.milestones.get(tally.sent)):
             milestone.set()
+        if counted and self.progress and tally.sent % self.progress == 0:
+            print(
+                f"  ... {tally.sent} sent, {tally.answered} answered, "
+                f"{tally.unanswered} unanswered, {time.monotonic() - self.began:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         start = time.perf_counter()
         answer = self.client.protocol.send_request_async(
             types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
@@ -302,7 +311,8 @@ async def soak(args: argparse.Namespace) -> int:
         await runner.run(WARM_UP, args.outstanding, counted=False)
         await asyncio.sleep(SETTLE_S)
         before = sample(pid)
-        started = time.monotonic()
+        started = runner.began = time.monotonic()
+        runner.progress = args.progress
         flapping = asyncio.create_task(
             restarts(double, runner, args.restarts, args.requests, args.outage)
         )
@@ -353,6 +363,7 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--outage", type=float, default=0.5, help="seconds Ollama is down")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--progress", type=int, default=0, help="print progress every N")
     parser.add_argument("--messages", type=int, default=8, help="most frequent messages shown")
     sys.exit(asyncio.run(soak(parser.parse_args())))
 

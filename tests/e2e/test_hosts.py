@@ -10,7 +10,11 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from tests.ollama.hostile import hostile_server, send
 
 from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
 
@@ -108,6 +112,25 @@ async def test_other_schemes_and_ports_are_refused_in_initialization_options(
     assert (await status(client))["host"] == ollama_double.url  # OLLAMA_HOST still applies
     refused = [m.message for m in client.messages if "ollama.host" in m.message]
     assert len(refused) == 1 and "file:// cannot reach Ollama" in refused[0]
+
+
+async def test_delete_model_behind_a_redirect_is_an_error_not_deleted(
+    start_lsp: StartLsp,
+) -> None:
+    async def answer(request: Any, writer: asyncio.StreamWriter) -> None:
+        await send(writer, 302, b"", {"Location": "https://sso.example/login"})
+
+    async with hostile_server(answer) as proxy:
+        client = await start_lsp(
+            inline_client_capabilities(), initialization_options={"host": proxy.host}
+        )
+        with pytest.raises(JsonRpcException) as err:
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="ollama.deleteModel", arguments=[QWEN])
+            )
+    assert "redirect (302) to https://sso.example/login" in str(err.value)
+    assert "proxy or the wrong host" in str(err.value)
+    assert any(r.method == "DELETE" and r.path == "/api/delete" for r in proxy.received)
 
 
 async def _when(result: Any, predicate: Any) -> Any:
