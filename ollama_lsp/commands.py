@@ -175,5 +175,7 @@ async def _status(ls: OllamaLanguageServer) -> dict[str, Any]:
         "completions": {"count": stats.requests, "modelCalls": stats.model_calls,
                         "p50Ms": stats.p50_ms(), "accepted": stats.accepted,
                         "timeouts": stats.timeouts, "landedLate": stats.landed_late,
-                        "prefills": stats.prefills},
+                        "prefills": stats.prefills, "speculations": stats.speculations,
+                        "speculationHits": stats.speculation_hits},
+        "suggestions": ls.engine.counts.to_json(),
     }  # fmt: skip

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 #: every keystroke is noise. Counted from the ask, not from the request (see ``_complete``).
 PROGRESS_DELAY_S = 0.3
 ACCEPTED_COMMAND = "ollama.accepted"
+#: Copilot's notifications about inline suggestions (not in LSP 3.18), supported as well.
+DID_SHOW_COMPLETION = "textDocument/didShowCompletion"
+DID_PARTIALLY_ACCEPT_COMPLETION = "textDocument/didPartiallyAcceptCompletion"
 #: How long ``workspace/configuration`` may take before the settings we have are kept.
 CONFIGURATION_WAIT_S = 5.0
 COMPLETION_TRIGGERS = [".", "(", "[", "{", ",", ":", "=", "\n"]
@@ -317,16 +320,17 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
     ) -> types.InlineCompletionList:
         ls.inline_documents.add(params.text_document.uri)
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-        text, cursor = await _complete(ls, params, invoked, params.work_done_token)
-        if not text:
-            return types.InlineCompletionList(items=[])
+        wanted = ls.settings.completion.candidates if invoked else 1
+        texts, cursor = await _complete(ls, params, invoked, params.work_done_token, wanted)
         position = types.Position(params.position.line, cursor.character)
-        item = types.InlineCompletionItem(
-            insert_text=text,
-            range=types.Range(position, position),
-            command=_accepted_command(params.text_document.uri),
-        )
-        return types.InlineCompletionList(items=[item])
+        command = _accepted_command(params.text_document.uri)
+        items = [
+            types.InlineCompletionItem(
+                insert_text=text, range=types.Range(position, position), command=command
+            )
+            for text in texts
+        ]
+        return types.InlineCompletionList(items=items)
 
     @server.feature(
         types.TEXT_DOCUMENT_COMPLETION,
@@ -343,7 +347,8 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
             # supersede the older: they would cancel each other. The ghost text serves this
             # document; complete=False so the client does not re-ask on every keystroke.
             return types.CompletionList(is_incomplete=False, items=[])
-        text, cursor = await _complete(ls, params, invoked, params.work_done_token)
+        texts, cursor = await _complete(ls, params, invoked, params.work_done_token)
+        text = texts[0] if texts else ""
         if not text:
             return types.CompletionList(is_incomplete=True, items=[])
         position = types.Position(params.position.line, cursor.character)
@@ -351,6 +356,19 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
             is_incomplete=True,
             items=[_completion_item(ls, text, position, params.text_document.uri)],
         )
+
+    @server.feature(DID_SHOW_COMPLETION)
+    def did_show_completion(ls: OllamaLanguageServer, params: Any) -> None:
+        """Copilot's notification that a suggestion was really displayed."""
+        ls.engine.counts.displayed_in(_item_uri(params))
+
+    @server.feature(DID_PARTIALLY_ACCEPT_COMPLETION)
+    def did_partially_accept(ls: OllamaLanguageServer, params: Any) -> None:
+        """Copilot's notification that the user took part of a suggestion (word by word)."""
+        uri = _item_uri(params)
+        length = getattr(params, "acceptedLength", None)
+        if uri is not None and isinstance(length, int) and not isinstance(length, bool):
+            ls.engine.counts.accept_part(uri, length)
 
     @server.command(ACCEPTED_COMMAND)
     def accepted(ls: OllamaLanguageServer, *args: Any) -> None:
@@ -376,7 +394,8 @@ async def _complete(
     params: types.TextDocumentPositionParams,
     invoked: bool,
     token: types.ProgressToken | None,
-) -> tuple[str, Cursor]:
+    candidates: int = 1,
+) -> tuple[list[str], Cursor]:
     document = ls.document(params.text_document.uri)
     cursor = ls.cursor(document, params.position)
     query = Query(
@@ -398,8 +417,16 @@ async def _complete(
             if n:
                 progress.report(f"{n} tokens")
 
-        text = await ls.engine.complete(query, on_tokens=on_tokens)
-    return text, cursor
+        texts = await ls.engine.candidates(query, candidates, on_tokens=on_tokens)
+    return texts, cursor
+
+
+def _item_uri(params: Any) -> str | None:
+    """The document of a suggestion in a Copilot notification: our command carries it."""
+    item = getattr(params, "item", None)
+    command = getattr(item, "command", None)
+    arguments = getattr(command, "arguments", None) or []
+    return arguments[0] if arguments and isinstance(arguments[0], str) else None
 
 
 def _accepted_command(uri: str) -> types.Command:

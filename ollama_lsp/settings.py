@@ -49,6 +49,12 @@ class CompletionSettings:
     prompt_latency_ms: int = 1000
     #: Evaluate the big window at the cursor while the user pauses, so it is cached.
     prefill: bool = True
+    #: After a suggestion is shown, generate the next one as if it were accepted (idle only).
+    speculate: bool = True
+    #: Alternatives offered on an explicit invoke (editors cycle through them). 1 by
+    #: default: the answer carries all of them, so on a CPU each one more adds its whole
+    #: generation time to the wait; raise it on a GPU.
+    candidates: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,8 @@ _COMPLETION: Table = {
     "timeoutMs": ("timeout_ms", _int_between(100, 600_000)),
     "promptLatencyMs": ("prompt_latency_ms", _int_between(50, 600_000)),
     "prefill": ("prefill", _bool),
+    "speculate": ("speculate", _bool),
+    "candidates": ("candidates", _int_between(1, 8)),
 }
 _CACHE: Table = {
     "maxEntries": ("max_entries", _int_between(0, 100_000)),

@@ -50,6 +50,8 @@ def test_every_key_maps() -> None:
             "timeoutMs": 500,
             "promptLatencyMs": 700,
             "prefill": False,
+            "speculate": False,
+            "candidates": 2,
         },
         "cache": {"maxEntries": 7, "ttlSeconds": 8},
         "context": {

@@ -6,9 +6,11 @@ and the suggestion comes too late. But Ollama (llama-server with ``cache_prompt`
 previous prompt's evaluation and re-evaluates only what comes after the longest common start,
 so a big window is cheap once its start has been evaluated. Two facts decide the window:
 
-* **speed** — tokens/s and characters per token, learned per model from the
-  ``prompt_eval_count``/``prompt_eval_duration`` Ollama reports with each answer (only from
-  samples big enough to measure evaluation rather than request overhead);
+* **speed** — tokens/s and characters per token, learned per model from what Ollama reports
+  with each answer: ``prompt_eval_count`` is the whole prompt (cached tokens included), so
+  it gives characters per token; ``prompt_eval_duration`` covers only the tokens evaluated,
+  whose number is what the slot did not hold (below) — only samples big enough to measure
+  evaluation rather than request overhead count;
 * **what the slot holds** — the last prompt (and generated text) the model evaluated for us;
   the cost of a candidate prompt is the characters after its common start with that.
 
@@ -55,6 +57,14 @@ class PromptSpeed:
             ratio = min(6.0, max(1.5, chars / evaluated_tokens))
             self.chars_per_token += weight * (ratio - self.chars_per_token)
         self.samples += 1
+
+    def learn_chars_per_token(self, chars: int, tokens: int | None) -> None:
+        """Ollama's ``prompt_eval_count`` is the whole prompt's token count, cached tokens
+        included (runner.go ``numPromptInputs``; ollama/ollama#16428): with the prompt's
+        length it gives the characters a token holds for this model and this code."""
+        if tokens and tokens >= MIN_SAMPLE_TOKENS and chars > 0:
+            ratio = min(6.0, max(1.5, chars / tokens))
+            self.chars_per_token += 0.3 * (ratio - self.chars_per_token)
 
     def affordable_chars(self, seconds: float) -> int:
         """Characters of new prompt the model evaluates in ``seconds``."""

@@ -82,6 +82,10 @@ class CompletionCache:
             self.hits += 1
         return value
 
+    def peek(self, key: str) -> str | None:
+        """Like ``get``, without counting a hit or a miss (for background work)."""
+        return self._entries.get(key)
+
     def put(self, key: str, suggestion: str) -> None:
         if self.max_entries > 0:
             self._entries[key] = suggestion[:MAX_SUGGESTION_CHARS]

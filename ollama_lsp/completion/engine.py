@@ -52,6 +52,7 @@ from ..provider import (
 from ..settings import Settings
 from .budget import MIN_PREFIX_CHARS, PromptSpeed, SlotMemory, prefix_ladder
 from .cache import CompletionCache
+from .counts import SuggestionCounts
 from .debounce import Debouncer
 from .excerpt import Excerpt, excerpt
 from .filters import finalize
@@ -74,6 +75,8 @@ BLOCK_TIME = 1.5
 #: Guided healing: at most this many one-token steps, each with this many alternatives.
 STEER_STEPS = 4
 STEER_ALTERNATIVES = 20
+#: Temperatures of the alternatives offered on an explicit invoke (after the first).
+ALTERNATIVE_TEMPERATURES = (0.7, 1.0, 1.2, 0.9, 1.1, 0.8, 1.3)
 #: Quiet time in a document before its big window is prefilled.
 PREFILL_IDLE_S = 0.8
 
@@ -132,6 +135,8 @@ class Stats:
     timeouts: int = 0
     landed_late: int = 0
     prefills: int = 0
+    speculations: int = 0
+    speculation_hits: int = 0
     errors: int = 0
     accepted: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1000))
@@ -180,6 +185,7 @@ class CompletionEngine:
         self.settings = settings or Settings()
         self.cache = self._new_cache(self.settings)
         self.stats = Stats()
+        self.counts = SuggestionCounts()
         self.background = Background()
         self.debouncer = Debouncer()
         self._profiles: dict[str, asyncio.Future[Profile]] = {}
@@ -189,6 +195,9 @@ class CompletionEngine:
         self._latest: dict[str, Ticket] = {}
         self._flights: dict[str, Flight] = {}
         self._late: set[Flight] = set()
+        self._speculative: set[Flight] = set()
+        #: Cache keys filled by speculation and not used yet (to count what it saves).
+        self._speculated: set[str] = set()
         self._warmups: dict[str, asyncio.Task[None]] = {}
         self._places: dict[str, _Place] = {}
         self._last_uri: str | None = None
@@ -226,6 +235,7 @@ class CompletionEngine:
     def close_document(self, uri: str) -> None:
         self.debouncer.forget(uri)
         self.cache.forget(uri)
+        self.counts.forget(uri)
         self._places.pop(uri, None)
         ticket = self._latest.pop(uri, None)
         if ticket is not None:
@@ -266,16 +276,23 @@ class CompletionEngine:
         started = self.clock()
         self.stats.requests += 1
         self._hold_prefill()
+        answer, typed_through = "", False
         try:
-            return await self._complete(query, started, on_tokens)
+            answer, typed_through = await self._complete(query, started, on_tokens)
+            return answer
         finally:
+            self.counts.answer(query.uri, answer, typed_through=typed_through)
             self.stats.latencies_ms.append((self.clock() - started) * 1000)
-            if self._latest.get(query.uri) is not None and not self._latest[query.uri].superseded:
+            ticket = self._latest.get(query.uri)
+            if ticket is not None and not ticket.superseded:
+                if answer:
+                    self._speculate(query.uri, answer)
                 self._arm_prefill()
 
     async def _complete(
         self, query: Query, started: float, on_tokens: Callable[[int], None] | None
-    ) -> str:
+    ) -> tuple[str, bool]:
+        """The answer, and whether it is the rest of a suggestion the user is typing through."""
         deadline = started + self.settings.completion.timeout_ms / 1000
         model = self.settings.model
         if not query.invoked:
@@ -285,10 +302,10 @@ class CompletionEngine:
             profile = await self._profile(model, deadline)
         except ProviderError as exc:
             self._report(exc)
-            return ""
+            return "", False
         except TimeoutError:
             self.stats.timeouts += 1
-            return ""
+            return "", False
         a = self._assemble(profile, cut, query)
         self._places[query.uri] = _Place(query.uri, profile, cut, query.path, query.language)
         self._last_uri = query.uri
@@ -300,39 +317,45 @@ class CompletionEngine:
         if self.reuse:
             rest = self.cache.typed_through(query.uri, w.prefix, w.suffix)
             if rest:
-                return rest
+                return rest, True
             cached = self.cache.get(a.key)
             if cached is not None:  # the model's answer to this prompt, shown for this spot
-                return finalize(cached, a.spot)
+                if a.key in self._speculated:
+                    self._speculated.discard(a.key)
+                    self.stats.speculation_hits += 1
+                return finalize(cached, a.spot), False
             flight = self._flights.get(query.uri)
             if flight is not None and not flight.done():
                 typed = flight.extended_by(model, w.prefix, w.suffix)
                 if typed is not None and compatible(flight.visible(), typed):
+                    speculative = flight in self._speculative
                     answer = await self._follow(flight, ticket, typed, deadline, on_tokens)
                     if answer is not None:
                         self.stats.followed += 1
-                        return answer
+                        self.stats.speculation_hits += speculative
+                        return answer, False
                     if ticket.superseded or self.clock() >= deadline:
-                        return ""
+                        return "", False
 
         if not query.invoked:
             wait = self._debounce(query.uri, a)
             if wait > 0 and await self._wait(ticket, min(deadline, self.clock() + wait)):
-                return ""
+                return "", False
         if self.loading(model):
             end = min(deadline, self.clock() + WARMUP_WAIT_S)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(max(0.0, end - self.clock())):
                     await asyncio.shield(self._warmups[model])
             if self.loading(model) or ticket.superseded:
-                return ""
+                return "", False
 
         flight = self._start_flight(query.uri, a)
-        return await self._follow(flight, ticket, "", deadline, on_tokens) or ""
+        return await self._follow(flight, ticket, "", deadline, on_tokens) or "", False
 
     def accepted(self, uri: str) -> None:
         """The user took a suggestion (the item's command ran)."""
         self.stats.accepted += 1
+        self.counts.accept(uri)
         self.cache.accepted(uri)
 
     # -- profiles and prompts --------------------------------------------------------------
@@ -478,25 +501,25 @@ class CompletionEngine:
             self.stats.superseded += 1
         return ticket.superseded
 
-    def _start_flight(self, uri: str, a: Assembly) -> Flight:
-        """Start generating for ``a``; leftovers (late flights, a prefill) give way first."""
-        self._stop_background()
+    def _start_flight(self, uri: str, a: Assembly, *, speculative: bool = False) -> Flight:
+        """Start generating for ``a``; leftovers (late flights, a prefill, speculation) give
+        way first — unless this is a speculation itself, which only runs when all is idle."""
+        if not speculative:
+            self._stop_background()
         w = a.windows
         flight = Flight(a.request.model, w.prefix, w.suffix, a.request.prompt)
         flight.task = asyncio.create_task(self._generate(uri, flight, a))
         self._flights[uri] = flight
+        if speculative:
+            self._speculative.add(flight)
+            flight.task.add_done_callback(lambda _: self._speculative.discard(flight))
         return flight
 
     async def _generate(self, uri: str, flight: Flight, a: Assembly) -> str | None:
         """Run one generation; the finalized suggestion, or None when it failed."""
         self.stats.model_calls += 1
-        cutter = StreamCutter(a.spot)
-        flight.visible = lambda: cutter.partial
         try:
-            request = await self._steer(a, flight, cutter)
-            if request is not None:
-                feed = self._feeder(cutter, a)
-                await self._stream(request, flight, lambda chunk: feed(chunk.text))
+            raw = await self._produce(a, flight)
         except ProviderError as exc:
             self._report(exc)
             return None
@@ -506,14 +529,79 @@ class CompletionEngine:
             for ticket in flight.waiters:
                 ticket.wake.set()
         self.listener.reachable()
-        text = finalize(cutter.text, a.spot)
-        log.debug("generated %r -> %r", cutter.text, text)
+        text = finalize(raw, a.spot)
+        log.debug("generated %r -> %r", raw, text)
         if self.reuse:
             # the raw answer: with token healing one prompt serves every cursor in a word
-            self.cache.put(a.key, cutter.text)
+            self.cache.put(a.key, raw)
             if text:
                 self.cache.remember(uri, a.windows.prefix, a.windows.suffix, text)
         return text
+
+    async def _produce(self, a: Assembly, flight: Flight) -> str:
+        """Generate for ``a`` into ``flight``; the raw answer, cut where it is complete."""
+        cutter = StreamCutter(a.spot)
+        flight.visible = lambda: cutter.partial
+        request = await self._steer(a, flight, cutter)
+        if request is not None:
+            feed = self._feeder(cutter, a)
+            await self._stream(request, flight, lambda chunk: feed(chunk.text))
+        return cutter.text
+
+    async def candidates(
+        self, query: Query, n: int, on_tokens: Callable[[int], None] | None = None
+    ) -> list[str]:
+        """Up to ``n`` different suggestions for an explicit invoke (editors cycle them).
+
+        The first is ``complete``'s; the others are generations of the same prompt at higher
+        temperatures (the prompt is cached, so each costs only its tokens), cached too, and
+        given up as soon as a newer request comes or the request's time is out.
+        """
+        first = await self.complete(query, on_tokens)
+        found = [first] if first else []
+        place, ticket = self._places.get(query.uri), self._latest.get(query.uri)
+        if n <= 1 or not query.invoked or place is None or ticket is None or not first:
+            return found
+        deadline = self.clock() + self.settings.completion.timeout_ms / 1000
+        base = self._assemble(place.profile, place.cut, place)
+        for i, temperature in enumerate(ALTERNATIVE_TEMPERATURES[: n - 1], start=1):
+            if ticket.superseded or self.clock() >= deadline:
+                break
+            key = f"{base.key}#{i}"
+            raw = self.cache.peek(key) if self.reuse else None
+            if raw is None:
+                a = replace(base, request=replace(base.request, temperature=temperature), key=key)
+                raw = await self._alternative(query.uri, a, deadline)
+                if raw is None:
+                    break
+            text = finalize(raw, base.spot)
+            if text and text not in found:
+                found.append(text)
+        return found
+
+    async def _alternative(self, uri: str, a: Assembly, deadline: float) -> str | None:
+        """One more generation for ``a`` (background: a real request cancels it)."""
+        flight = Flight(a.request.model, a.windows.prefix, a.windows.suffix, a.request.prompt)
+        flight.task = asyncio.ensure_future(self._produce(a, flight))
+        self._speculative.add(flight)
+        try:
+            async with asyncio.timeout(max(0.0, deadline - self.clock())):
+                raw = await asyncio.shield(flight.task)
+        except (TimeoutError, ProviderError):
+            flight.cancel()
+            return None
+        except asyncio.CancelledError:
+            flight.cancel()
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # the request itself was cancelled
+            return None  # a real request took Ollama
+        finally:
+            self._speculative.discard(flight)
+        self.stats.model_calls += 1
+        if self.reuse:
+            self.cache.put(a.key, raw)
+        return raw
 
     async def _steer(
         self, a: Assembly, flight: Flight, cutter: StreamCutter
@@ -623,7 +711,10 @@ class CompletionEngine:
         if final is not None:
             if final.text:
                 feed(final)
-            self._speed(request.model).observe(final.prompt_tokens, final.prompt_eval_ns, new_chars)
+            speed = self._speed(request.model)
+            speed.learn_chars_per_token(len(request.prompt), final.prompt_tokens)
+            evaluated = int(new_chars / speed.chars_per_token)  # the count is the whole prompt
+            speed.observe(evaluated, final.prompt_eval_ns, 0)
         return final
 
     def _learn_first_token(self, model: str, new_chars: int, seconds: float) -> None:
@@ -742,11 +833,38 @@ class CompletionEngine:
             self.background.prefill_done.set()
 
     def _stop_background(self) -> None:
-        """Cancel what no request waits for: a prefill and flights left to land."""
+        """Cancel what no request waits for: a prefill, speculations, flights left to land."""
         if self._prefill is not None and not self._prefill.done():
             self._prefill.cancel()
-        for flight in tuple(self._late):
-            flight.cancel()
+        for flight in (*self._late, *self._speculative):
+            if not flight.waiters:
+                flight.cancel()
+
+    # -- speculation -----------------------------------------------------------------------
+
+    def _speculate(self, uri: str, shown: str) -> None:
+        """``shown`` was just shown at the last place in ``uri``: while Ollama is idle,
+        generate the suggestion that follows it, as if accepted, into the cache.
+
+        The speculative flight is registered like any other, so the request that comes after
+        the user accepts follows it (or finds its answer cached); any other real request
+        cancels it before starting its own (Ollama serves one request per model).
+        """
+        place = self._places.get(uri)
+        if not (self.settings.completion.speculate and self.reuse) or place is None:
+            return
+        busy = any(not f.done() for f in self._flights.values())
+        if busy or (self._prefill is not None and not self._prefill.done()):
+            return
+        cut = place.cut
+        at = cut.offset
+        after = Excerpt(cut.text[:at] + shown + cut.text[at:], at + len(shown), cut.first_line)
+        a = self._assemble(place.profile, after, place)
+        if self.cache.peek(a.key) is not None:
+            return
+        self.stats.speculations += 1
+        self._speculated.add(a.key)
+        self._start_flight(uri, a, speculative=True)
 
     # -- reporting -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ def make_engine(
 ) -> tuple[CompletionEngine, RecordingListener]:
     """An engine for ``DOC``, whose cursor line is indented by ``indent``."""
     provider.indent = indent
-    defaults = {"debounce_ms": 0, "timeout_ms": 2000, "prefill": False}
+    defaults = {"debounce_ms": 0, "timeout_ms": 2000, "prefill": False, "speculate": False}
     settings = Settings(completion=CompletionSettings(**{**defaults, **completion}))
     listener = RecordingListener()
     return CompletionEngine(provider, settings, listener=listener), listener

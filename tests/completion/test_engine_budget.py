@@ -183,3 +183,55 @@ async def test_no_agreeing_alternative_means_no_generation() -> None:
     q = Query(uri="file:///g.py", lines=doc.split("\n"), line=1, column=7, invoked=True)
     assert await engine.complete(q) == ""
     assert provider.generations == []
+
+
+async def test_after_a_suggestion_is_shown_the_next_one_is_speculated_into_the_cache() -> None:
+    provider = FakeProvider()
+    provider.responses = ["return a + b", " b  # the sum"]  # after `+ b`: healed " b"
+    engine, _ = make_engine(provider, speculate=True)
+    doc = "def add(a, b):\n    \n"
+    q = Query(uri="file:///s.py", lines=doc.split("\n"), line=1, column=4, invoked=True)
+    assert await engine.complete(q) == "return a + b"
+    (speculation,) = engine._speculative or (None,)
+    assert speculation is not None
+    await speculation.task
+    accepted = "def add(a, b):\n    return a + b\n"
+    after = Query(uri="file:///s.py", lines=accepted.split("\n"), line=1, column=16)
+    assert await engine.complete(after) == "  # the sum"
+    assert len(provider.generations) == 2  # no third call: the accepted place was ready
+    assert engine.stats.speculation_hits == 1
+
+
+async def test_a_speculation_gives_way_to_a_real_request_elsewhere() -> None:
+    provider = FakeProvider()
+    provider.responses = ["return a + b", " b  # slow speculation", "pass"]
+    engine, _ = make_engine(provider, speculate=True)
+    doc = "def add(a, b):\n    \n\ndef sub(a, b):\n    (\n"
+    q = Query(uri="file:///s.py", lines=doc.split("\n"), line=1, column=4, invoked=True)
+    await engine.complete(q)
+    (speculation,) = engine._speculative  # started, not yet run
+    provider.token_s = 0.5  # the speculation would take long
+    provider.streaming.clear()
+    await asyncio.wait_for(provider.streaming.wait(), 2)  # it is generating
+    provider.token_s = 0.0
+    other = Query(uri="file:///s.py", lines=doc.split("\n"), line=4, column=5, invoked=True)
+    assert await engine.complete(other) == "pass"
+    assert speculation.task.cancelled()
+    assert provider.closed_early == 1
+
+
+async def test_an_explicit_invoke_offers_different_candidates() -> None:
+    provider = FakeProvider()
+    provider.responses = ["return a + b", "return b + a", "return a + b", "return sum((a, b))"]
+    engine, _ = make_engine(provider)
+    found = await engine.candidates(query(invoked=True), 4)
+    assert found == ["return a + b", "return b + a", "return sum((a, b))"]
+    temperatures = [r.temperature for r in provider.generations]
+    assert temperatures[0] == 0.2 and len(set(temperatures)) == 4
+
+
+async def test_automatic_triggers_keep_one_suggestion() -> None:
+    provider = FakeProvider()
+    engine, _ = make_engine(provider)
+    assert await engine.candidates(query(invoked=False), 4) == ["return a + b"]
+    assert len(provider.generations) == 1

@@ -49,7 +49,8 @@ async def start_lsp(ollama_double) -> AsyncIterator[StartLsp]:
         clients.append(client)
         client.initialize_result = await client.initialize_session(
             types.InitializeParams(
-                capabilities=capabilities, initialization_options=initialization_options
+                capabilities=capabilities,
+                initialization_options=quiet_background(initialization_options),
             )
         )
         return client
@@ -59,6 +60,26 @@ async def start_lsp(ollama_double) -> AsyncIterator[StartLsp]:
         if not client.stopped:  # a test may have shut its session down itself
             await client.shutdown_session()
             await client.stop()
+
+
+#: Background generations (prefill during pauses, speculation after a shown suggestion)
+#: are off in these tests unless a test sets them: they add calls at times a test does not
+#: control. tests/completion and tests/real test them.
+BACKGROUND_OFF = {"prefill": False, "speculate": False}
+
+
+def quiet_background(options: Any) -> Any:
+    """``options`` with the background generations off, unless they are set there."""
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        return options  # a test of malformed options: leave them as they are
+    nested = "ollama" in options and isinstance(options["ollama"], dict)
+    section = dict(options["ollama"] if nested else options)
+    completion = section.get("completion", {})
+    if isinstance(completion, dict):
+        section["completion"] = {**BACKGROUND_OFF, **completion}
+    return {**options, "ollama": section} if nested else section
 
 
 def generate_calls(double) -> list:

@@ -117,7 +117,7 @@ class ScriptedEngine:
         turn.record(phase="streaming")
         sent: list[str] = []
         gen_start = time.monotonic_ns()
-        text = self._state.answer(turn.body, turn.model)
+        text = continuation(turn.prompt, self._state.answer(turn.body, turn.model))
         options = turn.options
         with self._state.lock:
             ranked = dict(self._state.ranked)
@@ -135,3 +135,19 @@ class ScriptedEngine:
         result.eval_count = outcome.eval_count
         result.text = "".join(sent)
         return result
+
+
+def continuation(prompt: str, answer: str) -> str:
+    """What a model that means to write ``answer`` writes after ``prompt``.
+
+    A scripted answer is the text after the cursor; a client that steers the first tokens
+    (guided token healing: one-token requests, the chosen token appended to the prompt) asks
+    again with part of it already in the prompt. The model continues where the prompt ends:
+    the longest start of ``answer`` that ends the prompt (holding more than whitespace) is
+    not written again.
+    """
+    for size in range(min(len(prompt), len(answer)), 0, -1):
+        head = answer[:size]
+        if head.strip() and prompt.endswith(head):
+            return answer[size:]
+    return answer
