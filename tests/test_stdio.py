@@ -1,4 +1,4 @@
-"""The stdio transport: pipes and sockets read by the event loop, anything else by pygls."""
+"""The stdio transport: pipes and sockets read by the event loop, anything else by a thread."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def responses(stdout: bytes) -> list[dict]:
     return [m for m in found if "id" in m and "method" not in m]
 
 
-def test_a_whole_session_from_a_file_uses_pygls_reader(tmp_path) -> None:
+def test_a_whole_session_from_a_file_is_read_by_a_worker_thread(tmp_path) -> None:
     path = tmp_path / "session.bin"
     path.write_bytes(SESSION)
     with path.open("rb") as stdin:
