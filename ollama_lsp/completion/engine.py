@@ -629,8 +629,10 @@ class CompletionEngine:
                 top_logprobs=STEER_ALTERNATIVES,
             )
             first = await self._first_chunk(step, a)
-            if first is None or not first.alternatives:
-                self._unsteerable.add(model)  # no alternatives: generate unguided
+            if first is None:
+                return None  # the model ends right here: nothing to show
+            if not first.alternatives:
+                self._unsteerable.add(model)  # text but no alternatives: generate unguided
                 return (
                     replace(a.request, prompt=a.request.prompt + steered) if steered else a.request
                 )
