@@ -8,8 +8,9 @@ odd client. Each fix is one override here, so that the handlers in ``server`` st
   notification handlers: didOpen/didChange/didClose...) and every user hook those
   generators call under a fresh ``uuid4`` in ``_request_futures`` and never removes it:
   ~1.9 KB kept per keystroke, forever. Requests are removed by ``_send_handler_result``;
-  everything else is removed here when it is done. (Upstream: openlawlibrary/pygls, the
-  generator dispatch added in 2.0; no fix released as of 2.1.1.)
+  everything else is removed here when it is done. (Upstream: the generator dispatch of
+  openlawlibrary/pygls#516, released in 2.0; no issue filed for it as of 2.1.1. The same
+  dict and ``_result_types`` also keep requests the client never answers: pygls#608.)
 * **Malformed messages.** A request whose params do not fit its type (``line: -1``, no
   ``context`` on inlineCompletion, ``arguments: 5``) raises inside pygls's JSON object hook,
   so it gets *no response* and the user gets an "Error in server: Invalid Params" popup.
@@ -97,8 +98,9 @@ class OllamaProtocol(LanguageServerProtocol):
     async def request(self, method: str, params: Any, wait_s: float) -> Any:
         """Ask the client, waiting at most ``wait_s`` s; ``TimeoutError`` if it never answers.
 
-        pygls waits forever for an answer and keeps the pending future if none comes; a
-        client that ignores a request must cost neither a hung handler nor memory.
+        pygls waits forever for an answer and keeps the pending future (and its result type,
+        openlawlibrary/pygls#608) if none comes; a client that ignores a request must cost
+        neither a hung handler nor memory.
         """
         msg_id = str(uuid.uuid4())
         future = self.send_request_async(method, params, msg_id=msg_id)
