@@ -77,6 +77,8 @@ STEER_STEPS = 4
 STEER_ALTERNATIVES = 20
 #: Temperatures of the alternatives offered on an explicit invoke (after the first).
 ALTERNATIVE_TEMPERATURES = (0.7, 1.0, 1.2, 0.9, 1.1, 0.8, 1.3)
+#: A generation whose request was cancelled waits this long for a request to follow it.
+CANCEL_GRACE_S = 0.6
 #: Quiet time in a document before its big window is prefilled.
 PREFILL_IDLE_S = 0.8
 
@@ -744,7 +746,7 @@ class CompletionEngine:
         if on_tokens is not None:
             on_tokens(flight.tokens)
             flight.on_tokens.add(on_tokens)
-        timed_out = False
+        timed_out = cancelled = False
         try:
             while not flight.task.done():
                 if typed and not compatible(flight.visible(), typed):
@@ -756,13 +758,20 @@ class CompletionEngine:
                     timed_out = True
                     return ""
             text = None if flight.task.cancelled() else flight.task.result()
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
             flight.waiters.discard(ticket)
             if on_tokens is not None:
                 flight.on_tokens.discard(on_tokens)
             if not flight.waiters and not flight.task.done():
                 if timed_out and self._nearly_done(flight):
-                    self._let_land(flight)
+                    self._let_land(flight, FINISH_GRACE_S)
+                elif cancelled and self.reuse:
+                    # editors cancel the pending request on every keystroke and ask again
+                    # a moment later: the next request may follow this generation
+                    self._let_land(flight, CANCEL_GRACE_S)
                 else:
                     flight.cancel()
         if text is None:
@@ -775,11 +784,12 @@ class CompletionEngine:
         """Tokens are flowing (the prompt is evaluated): the cutter will end it soon."""
         return flight.evaluated and self.reuse
 
-    def _let_land(self, flight: Flight) -> None:
-        """Leave ``flight`` running for at most ``FINISH_GRACE_S`` so it lands in the cache."""
+    def _let_land(self, flight: Flight, grace_s: float) -> None:
+        """Leave ``flight`` running for ``grace_s`` more: a new request may follow it, and
+        what it finishes lands in the cache. Any other real request cancels it first."""
         self._late.add(flight)
         loop = asyncio.get_running_loop()
-        timer = loop.call_later(FINISH_GRACE_S, flight.cancel)
+        timer = loop.call_later(grace_s, lambda: None if flight.waiters else flight.cancel())
         assert flight.task is not None
 
         def finished(task: asyncio.Task[str | None]) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from ollama_lsp.completion.budget import common_prefix_len
-from ollama_lsp.completion.engine import PREFILL_IDLE_S, Query
+from ollama_lsp.completion.engine import CANCEL_GRACE_S, PREFILL_IDLE_S, Query
 from ollama_lsp.ollama.errors import OllamaUnreachable
 
 from .fakes import FakeProvider
-from .test_engine import make_engine, query
+from .test_engine import make_engine, query, typed
 
 URI = "file:///project/big.py"
 BIG = "".join(f"def function_{i}(a, b):\n    return a * {i} + b\n\n" for i in range(400))
@@ -235,3 +237,32 @@ async def test_automatic_triggers_keep_one_suggestion() -> None:
     engine, _ = make_engine(provider)
     assert await engine.candidates(query(invoked=False), 4) == ["return a + b"]
     assert len(provider.generations) == 1
+
+
+async def test_a_cancelled_request_s_generation_is_followed_by_the_next_request() -> None:
+    """VS Code cancels the pending request on every keystroke and asks again at once."""
+    provider = FakeProvider()
+    provider.token_s = 0.02
+    engine, _ = make_engine(provider)
+    first = asyncio.create_task(engine.complete(query()))
+    await asyncio.wait_for(provider.streaming.wait(), 2)
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await engine.complete(typed("ret")) == "urn a + b"
+    assert len(provider.generations) == 1
+    assert provider.closed_early == 0
+
+
+async def test_a_cancelled_generation_nobody_follows_is_stopped_after_the_grace() -> None:
+    provider = FakeProvider()
+    provider.default = " ".join(["word"] * 400)
+    provider.token_s = 0.01
+    engine, _ = make_engine(provider, multiline="always")
+    task = asyncio.create_task(engine.complete(query()))
+    await asyncio.wait_for(provider.streaming.wait(), 2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(provider.closed.wait(), CANCEL_GRACE_S + 1)
+    assert provider.tokens_sent < 400
