@@ -18,10 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -33,7 +35,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
-from benchmarks.harness import execute, start_server, stop_server
+from benchmarks.harness import execute, stop_server
 
 ANSWER = "return x * 2"
 WARM_UP = 300
@@ -87,6 +89,25 @@ def double_on_free_port(options: list[str]) -> Iterator[Double]:
         yield double
     finally:
         double.stop()
+
+
+async def start_logged_server(host: str, options: dict[str, object], log: str) -> LanguageClient:
+    """``harness.start_server``, but the server logs to a file: nobody reads its stderr pipe,
+    and a long run fills the pipe until the server blocks on a log line."""
+    client = LanguageClient("soak", "1")
+    env = {**os.environ, "OLLAMA_HOST": host}
+    await client.start_io(sys.executable, "-m", "ollama_lsp", "--log-file", log, env=env)
+    caps = types.ClientCapabilities(
+        text_document=types.TextDocumentClientCapabilities(
+            inline_completion=types.InlineCompletionClientCapabilities()
+        ),
+        general=types.GeneralClientCapabilities(position_encodings=["utf-16"]),
+    )
+    await client.initialize_async(
+        types.InitializeParams(capabilities=caps, initialization_options={"ollama": options})
+    )
+    client.initialized(types.InitializedParams())
+    return client
 
 
 @dataclass
@@ -300,7 +321,7 @@ async def soak(args: argparse.Namespace) -> int:
     options = ["--answer", ANSWER, "--first-token-ms", "2", "--token-ms", "1"]
     settings = {"completion": {"debounceMs": 0, "adaptiveDebounce": False}}
     with double_on_free_port(options) as double:
-        client = await start_server(double.host, settings)
+        client = await start_logged_server(double.host, settings, args.server_log)
         pid = client._server.pid if client._server else 0
         said: Counter[str] = Counter()
         client.feature(types.WINDOW_SHOW_MESSAGE)(lambda p: said.update([f"shown: {p.message}"]))
@@ -321,10 +342,17 @@ async def soak(args: argparse.Namespace) -> int:
         elapsed = time.monotonic() - started
         await flapping
         await asyncio.sleep(SETTLE_S)
-        fresh_ms, fresh_ok = await fresh_request(client, runner)
-        status = await execute(client, "ollama.status")
+        async with asyncio.timeout(ANSWER_TIMEOUT_S):
+            fresh_ms, fresh_ok = await fresh_request(client, runner)
+            status = await execute(client, "ollama.status")
         after = sample(pid)
-        await stop_server(client)
+        try:
+            async with asyncio.timeout(ANSWER_TIMEOUT_S):
+                await stop_server(client)
+        except TimeoutError:
+            print("  (the LSP client did not stop in time after exit)", file=sys.stderr)
+        code = client._server.returncode if client._server else None
+        print(f"  server exit code {code}", file=sys.stderr)
     report(args, runner.tally, elapsed, after_init, before, after, fresh_ms, fresh_ok, status)
     for message, count in said.most_common(args.messages):
         print(f"  {count:5} x {message[:150]}")
@@ -363,6 +391,11 @@ def main() -> None:
     parser.add_argument("--restarts", type=int, default=3)
     parser.add_argument("--outage", type=float, default=0.5, help="seconds Ollama is down")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--server-log",
+        default=os.path.join(tempfile.gettempdir(), "ollama-lsp-soak.log"),
+        help="the server's log file",
+    )
     parser.add_argument("--progress", type=int, default=0, help="print progress every N")
     parser.add_argument("--messages", type=int, default=8, help="most frequent messages shown")
     sys.exit(asyncio.run(soak(parser.parse_args())))
