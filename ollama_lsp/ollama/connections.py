@@ -45,6 +45,8 @@ class Connections:
         self.limits = limits
         self.rebuilds = 0
         self._timeout = httpx.Timeout(None, connect=connect_timeout, pool=pool_timeout)
+        #: A transport the caller supplies is reused by a rebuilt client: then only the
+        #: client is new, and a pool inside that transport is the caller's to manage.
         self._transport = transport
         self._running: dict[httpx.AsyncClient, set[Exchange]] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -83,7 +85,7 @@ class Connections:
     @property
     def running(self) -> int:
         """Exchanges running on the current client."""
-        return len(self._running[self.http])
+        return len(self._running.get(self.http, ()))
 
     def start(self, method: str, path: str, body: object, *, lines: bool) -> Exchange:
         http = self.http
@@ -92,7 +94,7 @@ class Connections:
             http, request, lines=lines, limits=self.limits,
             on_done=lambda done: self._finished(http, done),
         )  # fmt: skip
-        self._running[http].add(exchange)
+        self._running.setdefault(http, set()).add(exchange)
         return exchange
 
     def wedged(self, timed_out: Exchange) -> bool:
@@ -101,7 +103,8 @@ class Connections:
         Every exchange that holds a connection is on the wire; fewer of those than the pool's
         size means the pool counts connections nobody uses. A wrong guess costs one new pool.
         """
-        holding = sum(e.on_wire for e in self._running[self.http] if e is not timed_out)
+        running = self._running.get(self.http, ())
+        holding = sum(e.on_wire for e in running if e is not timed_out)
         return holding < self.max_connections
 
     def rebuild(self) -> None:
@@ -112,11 +115,11 @@ class Connections:
             "the HTTP connection pool to %s ran dry with %d of %d requests running; "
             "starting a new one",
             self.endpoint.display,
-            len(self._running[old]),
+            len(self._running.get(old, ())),
             self.max_connections,
         )
         self.http = self._new_client()
-        if not self._running[old]:
+        if not self._running.get(old, True):
             self._close(old)
 
     def _finished(self, http: httpx.AsyncClient, exchange: Exchange) -> None:
@@ -128,7 +131,7 @@ class Connections:
             self._close(http)
 
     def _close(self, http: httpx.AsyncClient) -> None:
-        del self._running[http]
+        self._running.pop(http, None)
         task = asyncio.get_running_loop().create_task(http.aclose())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
