@@ -20,8 +20,8 @@ learns to stop generating.
 
 Reading is bounded here too: no NDJSON line longer than ``max_line`` bytes and no body longer
 than ``max_body`` bytes is ever buffered (a hostile or broken host must not make us hold
-gigabytes), and the body is read undecoded-by-httpx line by line, not via ``aiter_lines``, whose
-line buffer has no limit.
+gigabytes): the body is read as bytes and split into lines here, not with httpx's
+``aiter_lines``, whose line buffer has no limit.
 """
 
 from __future__ import annotations
