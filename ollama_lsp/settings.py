@@ -35,7 +35,7 @@ class CompletionSettings:
     debounce_ms: int = 150
     #: Wait longer than ``debounce_ms`` while the user is visibly mid-word (debounce.py).
     adaptive_debounce: bool = True
-    max_debounce_ms: int = 600
+    max_debounce_ms: int = 300
     max_tokens: int = 128
     temperature: float = 0.2
     multiline: Multiline = "auto"
