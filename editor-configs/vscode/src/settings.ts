@@ -29,7 +29,7 @@ export const SETTING_DEFAULTS: Readonly<Record<string, JsonValue>> = {
     unloadPrevious: true,
     "completion.debounceMs": 150,
     "completion.adaptiveDebounce": true,
-    "completion.maxDebounceMs": 600,
+    "completion.maxDebounceMs": 300,
     "completion.maxTokens": 128,
     "completion.temperature": 0.2,
     "completion.multiline": "auto",
