@@ -77,6 +77,7 @@ class ScriptedEngine:
 
     def __init__(self, state: DoubleState) -> None:
         self._state = state
+        self._steering = Steering()
 
     def serves(self, spec: ModelSpec) -> bool:
         return True
@@ -117,7 +118,9 @@ class ScriptedEngine:
         turn.record(phase="streaming")
         sent: list[str] = []
         gen_start = time.monotonic_ns()
-        text = continuation(turn.prompt, self._state.answer(turn.body, turn.model))
+        text = self._steering.answer(
+            turn.prompt, self._state.answer(turn.body, turn.model), step=turn.logprobs.logprobs
+        )
         options = turn.options
         with self._state.lock:
             ranked = dict(self._state.ranked)
@@ -137,17 +140,36 @@ class ScriptedEngine:
         return result
 
 
-def continuation(prompt: str, answer: str) -> str:
-    """What a model that means to write ``answer`` writes after ``prompt``.
+class Steering:
+    """How a scripted "model" continues after a client steered its first tokens.
 
-    A scripted answer is the text after the cursor; a client that steers the first tokens
-    (guided token healing: one-token requests, the chosen token appended to the prompt) asks
-    again with part of it already in the prompt. The model continues where the prompt ends:
-    the longest start of ``answer`` that ends the prompt (holding more than whitespace) is
-    not written again.
+    A scripted answer is the text after the cursor. Guided token healing asks for one token at
+    a time with ``logprobs`` and appends the token it chose to the prompt; a real model then
+    continues from there. So each such step remembers its prompt and how much of the answer
+    was already written before it; a later request whose prompt is a remembered one plus the
+    chosen token gets the rest of the answer, when the chosen token is how the answer goes on.
+    Other requests get the whole answer, as before.
     """
-    for size in range(min(len(prompt), len(answer)), 0, -1):
-        head = answer[:size]
-        if head.strip() and prompt.endswith(head):
-            return answer[size:]
-    return answer
+
+    KEEP = 32
+
+    def __init__(self) -> None:
+        self._written: dict[str, str] = {}  # step prompt -> answer text before that step
+
+    def answer(self, prompt: str, answer: str, *, step: bool) -> str:
+        written = self._steered(prompt, answer)
+        if step:
+            self._written[prompt] = written
+            while len(self._written) > self.KEEP:
+                del self._written[next(iter(self._written))]
+        return answer[len(written) :]
+
+    def _steered(self, prompt: str, answer: str) -> str:
+        """What of ``answer`` the steps before ``prompt`` wrote (``""``: none)."""
+        best = ""
+        for base, written in self._written.items():
+            if len(base) <= len(prompt) and prompt.startswith(base):
+                chosen = written + prompt[len(base) :]
+                if answer.startswith(chosen) and len(chosen) > len(best):
+                    best = chosen
+        return best
