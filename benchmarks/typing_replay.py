@@ -297,7 +297,7 @@ async def main_async(args: argparse.Namespace) -> None:
             results[name] = summarize(*await run_session(double, options, files, args))
         print_table(results)
     print("\nlatency (python -m benchmarks.latency):")
-    latency.report(await latency.measure(60))
+    latency.report(await latency.measure(60, 0))
 
 
 def main() -> None:
