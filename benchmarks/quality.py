@@ -38,8 +38,8 @@ from benchmarks.harness import pct, start_server, stop_server
 from tests.ollama_double import OllamaDouble
 
 NAIVE = {"completion": {"debounceMs": 0, "prefill": False}, "cache": {"maxEntries": 0}}
-FIXED = {"completion": {"adaptiveDebounce": False}}
-CONFIGS = {"ollama-lsp": {}, "fixed debounce": FIXED, "naive": NAIVE}
+ADAPTIVE = {"completion": {"adaptiveDebounce": True}}
+CONFIGS = {"ollama-lsp": {}, "adaptive debounce": ADAPTIVE, "naive": NAIVE}
 if "OLLAMA_LSP_BENCH_CONFIGS" in __import__("os").environ:  # e.g. try a setting side by side
     CONFIGS = __import__("json").loads(__import__("os").environ["OLLAMA_LSP_BENCH_CONFIGS"])
 WORD = re.compile(r"\w+")

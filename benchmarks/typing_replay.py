@@ -12,7 +12,7 @@ continuation 70 % of the time and a plausible wrong one otherwise, a few lines l
 stopping matters.
 
 The same session runs three times in one process, side by side: ollama-lsp as configured by
-default, the same with a fixed debounce (``adaptiveDebounce: false``), and a naive
+default (a fixed debounce), the same with the adaptive one (``adaptiveDebounce: true``), and a naive
 configuration (no debounce, no cache, no typing-through, no sharing of in-flight generations). Then ``benchmarks.latency`` measures the latency the server adds on top of
 Ollama (small and 2 MB documents) and the latency of cache hits.
 """
@@ -43,8 +43,8 @@ CORPUS = Path(__file__).parent / "corpus"
 LANGUAGES = {".py": "python", ".js": "javascript", ".go": "go"}
 TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 NAIVE = {"completion": {"debounceMs": 0}, "cache": {"maxEntries": 0}}
-FIXED = {"completion": {"adaptiveDebounce": False}}
-CONFIGS = {"ollama-lsp": {}, "fixed debounce": FIXED, "naive": NAIVE}
+ADAPTIVE = {"completion": {"adaptiveDebounce": True}}
+CONFIGS = {"ollama-lsp": {}, "adaptive debounce": ADAPTIVE, "naive": NAIVE}
 
 
 # -- the simulated model -------------------------------------------------------------------

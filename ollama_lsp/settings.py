@@ -34,7 +34,7 @@ _DURATION = re.compile(r"-?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+")
 class CompletionSettings:
     debounce_ms: int = 150
     #: Wait longer than ``debounce_ms`` while the user is visibly mid-word (debounce.py).
-    adaptive_debounce: bool = True
+    adaptive_debounce: bool = False
     max_debounce_ms: int = 300
     max_tokens: int = 128
     temperature: float = 0.2

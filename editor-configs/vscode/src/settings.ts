@@ -28,7 +28,7 @@ export const SETTING_DEFAULTS: Readonly<Record<string, JsonValue>> = {
     keepAlive: "30m",
     unloadPrevious: true,
     "completion.debounceMs": 150,
-    "completion.adaptiveDebounce": true,
+    "completion.adaptiveDebounce": false,
     "completion.maxDebounceMs": 300,
     "completion.maxTokens": 128,
     "completion.temperature": 0.2,
