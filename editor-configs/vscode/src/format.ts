@@ -64,6 +64,13 @@ export interface Status {
     memory?: { rss?: number; available?: number; total?: number };
     cache?: { hits?: number; misses?: number; entries?: number; typedThrough?: number };
     completions?: { count?: number; modelCalls?: number; p50Ms?: number | null; accepted?: number };
+    suggestions?: {
+        shown?: number;
+        accepted?: number;
+        partiallyAccepted?: number;
+        dismissed?: number;
+        acceptanceRate?: number | null;
+    };
 }
 
 const UNITS: readonly [number, string][] = [
@@ -230,6 +237,16 @@ export function statusSummary(status: Status): string {
         lines.push(
             `Completions: ${n(done.count)} requests, ${n(done.modelCalls)} model calls, ` +
                 `median ${p50}, ${n(done.accepted)} accepted`,
+        );
+    }
+    const seen = status.suggestions;
+    if (seen) {
+        const rate =
+            typeof seen.acceptanceRate === "number" ? `${Math.round(seen.acceptanceRate * 100)}%` : "n/a";
+        lines.push(
+            `Suggestions: ${n(seen.shown)} shown, ${n(seen.accepted)} accepted, ` +
+                `${n(seen.partiallyAccepted)} partly accepted, ${n(seen.dismissed)} dismissed ` +
+                `(acceptance ${rate})`,
         );
     }
     return lines.join("\n");

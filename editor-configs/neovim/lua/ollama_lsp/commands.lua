@@ -277,6 +277,7 @@ function M.status(plugin, callback)
       ),
       "cache: " .. pairs_text(s.cache),
       "completions: " .. pairs_text(s.completions),
+      "suggestions: " .. pairs_text(s.suggestions),
     }
     plugin._notify(table.concat(lines, "\n"), s.reachable and levels.INFO or levels.WARN)
     done(callback, nil, s)

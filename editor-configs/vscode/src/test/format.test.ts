@@ -174,6 +174,15 @@ describe("statusSummary", () => {
         assert.match(down, /Loaded in Ollama: none/);
     });
 
+    it("shows what the user did with the suggestions", () => {
+        const text = statusSummary({
+            reachable: true,
+            loaded: [],
+            suggestions: { shown: 40, accepted: 10, partiallyAccepted: 2, dismissed: 25, acceptanceRate: 0.25 },
+        });
+        assert.match(text, /Suggestions: 40 shown, 10 accepted, 2 partly accepted, 25 dismissed \(acceptance 25%\)/);
+    });
+
     it("copes with a sparse answer (bare loaded names, no p50 yet)", () => {
         const text = statusSummary({ reachable: true, loaded: ["tinyllama"], completions: { count: 0, p50Ms: null } });
         assert.match(text, /Loaded in Ollama: tinyllama/);
