@@ -56,6 +56,9 @@ class Selection:
 
 
 class ModelManager:
+    """Lists, pulls, selects and deletes models for the commands: one place that knows what is
+    installed, what fits in memory and which model is loaded, so handlers stay one call."""
+
     def __init__(
         self,
         provider: OllamaProvider,

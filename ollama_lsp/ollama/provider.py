@@ -27,6 +27,9 @@ FALLBACK_CONTEXT_WINDOW = 2048
 
 
 class OllamaProvider(AiProvider):
+    """The ``AiProvider`` over one ``OllamaClient``: completion requests become raw or FIM
+    ``/api/generate`` calls with fixed runner options; model profiles come from ``/api/show``."""
+
     def __init__(self, client: OllamaClient, *, keep_alive: KeepAlive = None) -> None:
         self.client = client
         self.keep_alive = keep_alive
