@@ -14,7 +14,7 @@ import asyncio
 from . import __version__, logs
 from .ollama.client import OllamaClient
 from .ollama.errors import OllamaError
-from .ollama.host import HostError, host_from_env, redact_userinfo
+from .http.endpoint import HostError, host_from_env, redact_userinfo
 
 DEFAULT_MODEL = "codellama:7b-code"
 

@@ -28,7 +28,7 @@ from .models.manager import ModelManager
 from .models.pulling import PullTracker
 from .notices import NoticeBoard
 from .ollama.client import OllamaClient
-from .ollama.host import endpoint_or_default, host_from_env, parse_endpoint
+from .http.endpoint import endpoint_or_default, host_from_env, parse_endpoint
 from .ollama.provider import OllamaProvider
 from .positions import Cursor, PositionError, cursor_in, encoding_name
 from .progress import WorkDone

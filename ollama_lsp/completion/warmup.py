@@ -67,7 +67,7 @@ class Warmups:
     async def _load(self, model: str) -> None:
         try:
             profile = await self._profiles.get(model, None)
-            await self._provider.load_model(model, num_ctx=profile.num_ctx)
+            await self._provider.warm_up(model, num_ctx=profile.num_ctx)
         except ProviderError as exc:
             report(self._listener, self._stats, exc)
         else:

@@ -4,6 +4,14 @@
 interface module ``ollama_lsp.provider`` importable from this package's types).
 """
 
+from ..http.endpoint import (
+    DEFAULT_HOST,
+    Endpoint,
+    HostError,
+    host_from_env,
+    parse_endpoint,
+    parse_host,
+)
 from .client import OllamaClient
 from .errors import (
     InsertNotSupported,
@@ -19,7 +27,6 @@ from .errors import (
     PoolExhausted,
     ResponseTooLarge,
 )
-from .host import DEFAULT_HOST, Endpoint, HostError, host_from_env, parse_endpoint, parse_host
 
 __all__ = [
     "DEFAULT_HOST",

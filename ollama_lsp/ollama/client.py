@@ -26,31 +26,26 @@ Design points, each learned from how Ollama behaves (see the wire notes in the r
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Iterable
+import ssl
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
 from typing import Any
 
 import httpx
 
-from .connections import MAX_CONNECTIONS, Connections
+from ..http.connections import MAX_CONNECTIONS, Connections
+from ..http.endpoint import Endpoint, parse_endpoint
+from ..http.exchange import Exchange, Limits, TooLarge
+from ..http.tls import certificate_problem
+from ..provider.errors import CertificateUntrusted
 from .errors import (
-    InsertNotSupported,
     MalformedResponse,
-    ModelNotFound,
-    ModelNotInLibrary,
-    OllamaError,
-    OllamaHTTPError,
-    OllamaRedirect,
-    OllamaStreamError,
     OllamaTimeout,
     OllamaUnreachable,
     PoolExhausted,
     ResponseTooLarge,
 )
-from .exchange import Exchange, Limits, TooLarge
-from .host import Endpoint, parse_endpoint, redact_userinfo
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -60,11 +55,26 @@ from .types import (
     PullProgress,
     RunningModel,
     ShowInfo,
+    model_info,
+    pull_progress,
+    running_model,
+    show_info,
 )
+from .wire import (
+    KeepAlive,
+    TextBudget,
+    as_list,
+    chat_body,
+    check_status,
+    describe,
+    drop_none,
+    error_text,
+    generate_body,
+    logprobs_fields,
+)
+from .wire import parse as parse_json
 
 log = logging.getLogger(__name__)
-
-KeepAlive = str | int | float | None
 
 #: How long to wait for the end of a response body after its last NDJSON line.
 DRAIN_TIMEOUT_S = 0.5
@@ -94,18 +104,25 @@ class OllamaClient:
         max_body_bytes: int = MAX_BODY_BYTES,
         max_text_chars: int = MAX_TEXT_CHARS,
         transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
-        """``host`` as ``OLLAMA_HOST`` takes it; raises ``HostError`` when it cannot be used."""
+        """``host`` as ``OLLAMA_HOST`` takes it; raises ``HostError`` when it cannot be used.
+
+        ``headers`` go on every request (a proxy's ``Authorization``), ``verify`` is the TLS
+        trust for an ``https://`` host (``http.tls.client_context``)."""
         self.request_timeout = request_timeout
         self.first_byte_timeout = first_byte_timeout
         self.max_text_chars = max_text_chars
         self._connections = Connections(
-            _endpoint(host),
+            host if isinstance(host, Endpoint) else parse_endpoint(host),
             connect_timeout=connect_timeout,
             pool_timeout=pool_timeout,
             max_connections=max_connections,
             limits=Limits(max_line=max_line_bytes, max_body=max_body_bytes),
             transport=transport,
+            headers=headers,
+            verify=verify,
         )
 
     @property
@@ -115,7 +132,7 @@ class OllamaClient:
 
     @host.setter
     def host(self, value: str | Endpoint) -> None:
-        self._connections.retarget(_endpoint(value))
+        self._connections.retarget(value if isinstance(value, Endpoint) else parse_endpoint(value))
 
     @property
     def endpoint(self) -> Endpoint:
@@ -138,16 +155,16 @@ class OllamaClient:
 
     async def list_models(self) -> list[ModelInfo]:
         data = await self._json("GET", "/api/tags", what="the model list request")
-        return [ModelInfo.from_json(m) for m in _list(data.get("models")) if isinstance(m, dict)]
+        return [model_info(m) for m in as_list(data.get("models")) if isinstance(m, dict)]
 
     async def show(self, model: str) -> ShowInfo:
         data = await self._json("POST", "/api/show", {"model": model}, what="show", model=model)
-        return ShowInfo.from_json(data)
+        return show_info(data)
 
     async def ps(self) -> list[RunningModel]:
         data = await self._json("GET", "/api/ps", what="the loaded-models request")
-        models = _list(data.get("models"))
-        return [RunningModel.from_json(m) for m in models if isinstance(m, dict)]
+        models = as_list(data.get("models"))
+        return [running_model(m) for m in models if isinstance(m, dict)]
 
     async def delete(self, model: str) -> None:
         await self._json("DELETE", "/api/delete", {"model": model}, what="delete", model=model)
@@ -160,7 +177,7 @@ class OllamaClient:
         Pass the same runner ``options`` (``num_ctx``) later requests will use: a load with
         other runner options would be followed by a reload on the first real request.
         """
-        body = _drop_none(
+        body = drop_none(
             {
                 "model": model,
                 "keep_alive": keep_alive,
@@ -193,8 +210,8 @@ class OllamaClient:
     ) -> GenerateChunk:
         """Non-streamed generate: the whole response in one chunk (with every token's
         ``logprobs`` when asked for, see ``generate_stream``)."""
-        body = _generate_body(model, prompt, suffix, raw, system, options, keep_alive, False)
-        body |= _logprobs_fields(logprobs, top_logprobs)
+        body = generate_body(model, prompt, suffix, raw, system, options, keep_alive, False)
+        body |= logprobs_fields(logprobs, top_logprobs)
         data = await self._json(
             "POST", "/api/generate", body, what="generate", model=model,
             limit=self.first_byte_timeout,
@@ -220,9 +237,9 @@ class OllamaClient:
         log-probability and its ``top_logprobs`` most probable alternatives, on the chunk
         that carries the token's text. Ollama before v0.12.11 ignores the fields: the
         chunks then have no ``logprobs``."""
-        body = _generate_body(model, prompt, suffix, raw, system, options, keep_alive, True)
-        body |= _logprobs_fields(logprobs, top_logprobs)
-        text = _TextBudget(self.max_text_chars, "generate")
+        body = generate_body(model, prompt, suffix, raw, system, options, keep_alive, True)
+        body |= logprobs_fields(logprobs, top_logprobs)
+        text = TextBudget(self.max_text_chars, "generate")
         stream = self._stream("/api/generate", body, what="generate", model=model)
         async with aclosing(stream):
             async for data in stream:
@@ -238,7 +255,7 @@ class OllamaClient:
         options: GenerateOptions | None = None,
         keep_alive: KeepAlive = None,
     ) -> ChatChunk:
-        body = _chat_body(model, messages, options, keep_alive, False)
+        body = chat_body(model, messages, options, keep_alive, False)
         data = await self._json(
             "POST", "/api/chat", body, what="chat", model=model, limit=self.first_byte_timeout
         )
@@ -252,8 +269,8 @@ class OllamaClient:
         options: GenerateOptions | None = None,
         keep_alive: KeepAlive = None,
     ) -> AsyncIterator[ChatChunk]:
-        body = _chat_body(model, messages, options, keep_alive, True)
-        text = _TextBudget(self.max_text_chars, "chat")
+        body = chat_body(model, messages, options, keep_alive, True)
+        text = TextBudget(self.max_text_chars, "chat")
         stream = self._stream("/api/chat", body, what="chat", model=model)
         async with aclosing(stream):
             async for data in stream:
@@ -267,7 +284,7 @@ class OllamaClient:
         stream = self._stream("/api/pull", body, what="pull", model=model)
         async with aclosing(stream):
             async for data in stream:
-                yield PullProgress.from_json(data)
+                yield pull_progress(data)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -293,16 +310,16 @@ class OllamaClient:
         except TooLarge as exc:
             raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
         except httpx.TransportError as exc:
-            raise MalformedResponse(_describe(exc), what=f"the {what} request") from exc
+            raise MalformedResponse(describe(exc), what=f"the {what} request") from exc
         finally:
             if exchange is not None:
                 exchange.abort()
-        self._check_status(response, content, what, model)
+        check_status(self.host, response, content, what, model)
         if not content.strip():
             return {}  # delete answers 200 with an empty body
-        data = _parse(content, f"the {what} request")
+        data = parse_json(content, f"the {what} request")
         if "error" in data:
-            raise self._error_text(str(data["error"]), None, what, model)
+            raise error_text(str(data["error"]), None, what, model)
         return data
 
     async def _stream(
@@ -314,16 +331,16 @@ class OllamaClient:
                 async with asyncio.timeout(self.first_byte_timeout):
                     exchange, response = await self._open("POST", path, body, what, lines=True)
                     if not response.is_success:
-                        self._check_status(response, await exchange.body(), what, model)
+                        check_status(self.host, response, await exchange.body(), what, model)
             except TimeoutError:
                 raise OllamaTimeout(
                     self.host, self.first_byte_timeout, f"the {what} request"
                 ) from None
             finished = False
             async for line in exchange.iter_lines():
-                data = _parse(line, f"the {what} request")
+                data = parse_json(line, f"the {what} request")
                 if "error" in data:
-                    raise self._error_text(str(data["error"]), None, what, model)
+                    raise error_text(str(data["error"]), None, what, model)
                 if data.get("done") is True or data.get("status") == "success":
                     finished = True
                     await exchange.settle(DRAIN_TIMEOUT_S)
@@ -338,7 +355,7 @@ class OllamaClient:
             raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
         except httpx.TransportError as exc:
             raise MalformedResponse(
-                f"the connection broke mid-stream ({_describe(exc)})", what=f"the {what} request"
+                f"the connection broke mid-stream ({describe(exc)})", what=f"the {what} request"
             ) from exc
         finally:
             if exchange is not None:
@@ -360,16 +377,19 @@ class OllamaClient:
                         self.host, self._connections.max_connections, f"the {what} request"
                     ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                problem = certificate_problem(exc)
+                if problem is not None:
+                    raise CertificateUntrusted(self.host, problem) from exc
                 raise OllamaUnreachable(self.host) from exc
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 if attempt == 2:
                     raise MalformedResponse(
-                        f"no response ({_describe(exc)})", what=f"the {what} request"
+                        f"no response ({describe(exc)})", what=f"the {what} request"
                     ) from exc
                 log.debug("%s %s: closed before an answer (%s); retrying", method, path, exc)
             except httpx.TransportError as exc:
                 raise MalformedResponse(
-                    f"no response ({_describe(exc)})", what=f"the {what} request"
+                    f"no response ({describe(exc)})", what=f"the {what} request"
                 ) from exc
             except BaseException:
                 exchange.abort()
@@ -384,140 +404,3 @@ class OllamaClient:
             self._connections.rebuild()
             return True
         return False
-
-    def _check_status(
-        self, response: httpx.Response, content: bytes, what: str, model: str | None
-    ) -> None:
-        status = response.status_code
-        if response.is_redirect or 300 <= status < 400:
-            location = redact_userinfo(response.headers.get("location", "")) or "nowhere"
-            raise OllamaRedirect(self.host, status, location, what=f"the {what} request")
-        if status >= 400:
-            raise self._status_error(status, content, what, model)
-
-    def _status_error(
-        self, status: int, content: bytes, what: str, model: str | None
-    ) -> OllamaError:
-        text = content[:2000].decode("utf-8", "replace").strip()
-        try:
-            data = json.loads(content)
-            text = str(data["error"]) if isinstance(data, dict) and "error" in data else text
-        except (ValueError, RecursionError):
-            pass
-        return self._error_text(text or f"HTTP {status}", status, what, model)
-
-    def _error_text(
-        self, text: str, status: int | None, what: str, model: str | None
-    ) -> OllamaError:
-        """Map Ollama's error strings to typed errors (strings per Ollama's handlers)."""
-        text = text[:2000]
-        if model is not None:
-            if "model" in text and "not found" in text:
-                return ModelNotFound(model, status=status)
-            if "does not support insert" in text:
-                return InsertNotSupported(model, text)
-            if what == "pull" and "pull model manifest" in text:
-                return ModelNotInLibrary(model, text)
-        if status is None:
-            return OllamaStreamError(text, what=what)
-        return OllamaHTTPError(status, text, what=what)
-
-
-def _endpoint(host: str | Endpoint | None) -> Endpoint:
-    return host if isinstance(host, Endpoint) else parse_endpoint(host)
-
-
-def _generate_body(
-    model: str,
-    prompt: str,
-    suffix: str | None,
-    raw: bool,
-    system: str | None,
-    options: GenerateOptions | None,
-    keep_alive: KeepAlive,
-    stream: bool,
-) -> dict[str, Any]:
-    return _drop_none(
-        {
-            "model": model,
-            "prompt": prompt,
-            "suffix": suffix,
-            "system": system,
-            "raw": raw or None,
-            # Ollama thinks by default on thinking-capable models unless told not to; a
-            # completion wants the answer only (raw prompts bypass the template, and thinking).
-            "think": None if raw else False,
-            "stream": stream,
-            "options": options.to_json() if options else None,
-            "keep_alive": keep_alive,
-        }
-    )
-
-
-def _logprobs_fields(logprobs: bool, top_logprobs: int) -> dict[str, Any]:
-    """Top-level request fields (not ``options``): ``top_logprobs`` alone returns nothing,
-    Ollama only looks at it when ``logprobs`` is true (``api/types.go``)."""
-    if top_logprobs > 0:
-        return {"logprobs": True, "top_logprobs": top_logprobs}
-    return {"logprobs": True} if logprobs else {}
-
-
-def _chat_body(
-    model: str,
-    messages: Iterable[ChatMessage],
-    options: GenerateOptions | None,
-    keep_alive: KeepAlive,
-    stream: bool,
-) -> dict[str, Any]:
-    return _drop_none(
-        {
-            "model": model,
-            "messages": [m.to_json() for m in messages],
-            "stream": stream,
-            "options": options.to_json() if options else None,
-            "keep_alive": keep_alive,
-        }
-    )
-
-
-class _TextBudget:
-    """Counts a stream's text so that a runaway answer fails instead of filling memory."""
-
-    def __init__(self, limit: int, what: str) -> None:
-        self.left = limit
-        self.limit = limit
-        self.what = what
-
-    def spend(self, text: str) -> None:
-        self.left -= len(text)
-        if self.left < 0:
-            raise ResponseTooLarge(
-                f"an answer longer than {self.limit:,} characters", what=f"the {self.what} request"
-            )
-
-
-def _drop_none(body: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in body.items() if v is not None}
-
-
-def _parse(content: bytes | str, what: str) -> dict[str, Any]:
-    try:
-        data = json.loads(content)
-    except RecursionError:
-        raise MalformedResponse("JSON nested too deeply", what=what) from None
-    except ValueError:
-        snippet = (
-            content[:80] if isinstance(content, str) else content[:80].decode("utf-8", "replace")
-        )
-        raise MalformedResponse(f"not JSON: {snippet!r}", what=what) from None
-    if not isinstance(data, dict):
-        raise MalformedResponse(f"expected a JSON object, got {type(data).__name__}", what=what)
-    return data
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _describe(exc: Exception) -> str:
-    return str(exc) or type(exc).__name__

@@ -8,7 +8,7 @@ reported once and retried quietly, a missing model offers a pull, anything else 
 
 from __future__ import annotations
 
-from ..provider import ModelUnavailable, ProviderError, ProviderUnreachable
+from ..provider.errors import ModelUnavailable, ProviderError, ProviderUnreachable
 
 
 class OllamaError(ProviderError):

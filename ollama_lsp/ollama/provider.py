@@ -12,23 +12,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
-from ..provider import (
+from ..provider.interface import (
     AiProvider,
     ChatMessage,
     CodeCompletionRequest,
     ProviderCapabilities,
     TextChunk,
 )
-from .client import KeepAlive, OllamaClient
-from .types import MAX_TOP_LOGPROBS, GenerateOptions, ModelInfo, PullProgress, ShowInfo
+from ..provider.store import ModelInfo, PullProgress, RunningModel, ShowInfo
+from .client import OllamaClient
+from .types import MAX_TOP_LOGPROBS, GenerateOptions
+from .wire import KeepAlive
 
 #: Used when a model does not report its training context (very old Ollama servers).
 FALLBACK_CONTEXT_WINDOW = 2048
 
 
 class OllamaProvider(AiProvider):
-    """The ``AiProvider`` over one ``OllamaClient``: completion requests become raw or FIM
-    ``/api/generate`` calls with fixed runner options; model profiles come from ``/api/show``."""
+    """The ``AiProvider`` and the ``ModelStore`` over one ``OllamaClient``: completion requests
+    become raw or FIM ``/api/generate`` calls with fixed runner options; model profiles come
+    from ``/api/show``, asked once per model."""
 
     def __init__(self, client: OllamaClient, *, keep_alive: KeepAlive = None) -> None:
         self.client = client
@@ -37,6 +40,13 @@ class OllamaProvider(AiProvider):
 
     def name(self) -> str:
         return "ollama"
+
+    @property
+    def host(self) -> str:
+        return self.client.host
+
+    async def version(self) -> str:
+        return await self.client.version()
 
     async def show(self, model: str) -> ShowInfo:
         """``/api/show`` for ``model``, asked once; concurrent callers share one request."""
@@ -110,12 +120,22 @@ class OllamaProvider(AiProvider):
     async def list_models(self) -> list[ModelInfo]:
         return await self.client.list_models()
 
+    async def warm_up(self, model: str, *, num_ctx: int | None = None) -> None:
+        await self.load_model(model, num_ctx=num_ctx)
+
     async def load_model(self, model: str, *, num_ctx: int | None = None) -> None:
         options = GenerateOptions(num_ctx=num_ctx) if num_ctx else None
         await self.client.load(model, keep_alive=self.keep_alive, options=options)
 
     async def unload_model(self, model: str) -> None:
         await self.client.unload(model)
+
+    async def running(self) -> list[RunningModel]:
+        return await self.client.ps()
+
+    async def delete(self, model: str) -> None:
+        await self.client.delete(model)
+        self.invalidate(model)
 
     async def pull_model(self, name: str) -> AsyncIterator[PullProgress]:
         async for progress in self.client.pull(name):

@@ -10,10 +10,11 @@ dropped as unknown rather than passed on to arithmetic, the user or Ollama's ``n
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..provider import ChatMessage
+from ..provider.interface import ChatMessage
+from ..provider.store import ModelDetails, ModelInfo, PullProgress, RunningModel, ShowInfo
 
 __all__ = [
     "ChatChunk",
@@ -28,6 +29,11 @@ __all__ = [
     "RunningModel",
     "ShowInfo",
     "TokenLogprob",
+    "model_details",
+    "model_info",
+    "pull_progress",
+    "running_model",
+    "show_info",
 ]
 
 
@@ -123,126 +129,6 @@ def _logprobs(value: Any) -> tuple[Logprob, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class ModelDetails:
-    family: str = ""
-    parameter_size: str = ""
-    quantization_level: str = ""
-    format: str = ""
-
-    @classmethod
-    def from_json(cls, data: Any) -> ModelDetails:
-        data = data if isinstance(data, dict) else {}
-        return cls(
-            family=_str(data.get("family")),
-            parameter_size=_str(data.get("parameter_size")),
-            quantization_level=_str(data.get("quantization_level")),
-            format=_str(data.get("format")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """An installed model, as ``GET /api/tags`` lists it."""
-
-    name: str
-    size: int = 0
-    digest: str = ""
-    modified_at: str = ""
-    details: ModelDetails = field(default_factory=ModelDetails)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModelInfo:
-        return cls(
-            name=_str(data.get("name")) or _str(data.get("model")),
-            size=_count(data.get("size")) or 0,
-            digest=_str(data.get("digest")),
-            modified_at=_str(data.get("modified_at")),
-            details=ModelDetails.from_json(data.get("details")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ShowInfo:
-    """What ``POST /api/show`` says about one model: template, capabilities, context length."""
-
-    template: str = ""
-    parameters: str = ""
-    capabilities: tuple[str, ...] = ()
-    details: ModelDetails = field(default_factory=ModelDetails)
-    context_length: int | None = None
-    architecture: str = ""
-    model_info: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ShowInfo:
-        info = data.get("model_info") if isinstance(data.get("model_info"), dict) else {}
-        arch = _str(info.get("general.architecture"))
-        caps = data.get("capabilities")
-        return cls(
-            template=_str(data.get("template")),
-            parameters=_str(data.get("parameters")),
-            capabilities=tuple(c for c in caps if isinstance(c, str))
-            if isinstance(caps, list)
-            else (),
-            details=ModelDetails.from_json(data.get("details")),
-            context_length=_positive(info.get(f"{arch}.context_length")) if arch else None,
-            architecture=arch,
-            model_info={k: v for k, v in info.items() if not isinstance(v, list)},
-        )
-
-    @property
-    def supports_insert(self) -> bool:
-        """Ollama grants ``insert`` exactly when the model's template uses ``.Suffix``."""
-        return "insert" in self.capabilities or ".Suffix" in self.template
-
-
-@dataclass(frozen=True, slots=True)
-class RunningModel:
-    """A model loaded in memory, as ``GET /api/ps`` lists it."""
-
-    name: str
-    size: int = 0
-    size_vram: int = 0
-    expires_at: str = ""
-    context_length: int | None = None
-    details: ModelDetails = field(default_factory=ModelDetails)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunningModel:
-        return cls(
-            name=_str(data.get("name")) or _str(data.get("model")),
-            size=_count(data.get("size")) or 0,
-            size_vram=_count(data.get("size_vram")) or 0,
-            expires_at=_str(data.get("expires_at")),
-            context_length=_positive(data.get("context_length")),
-            details=ModelDetails.from_json(data.get("details")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class PullProgress:
-    """One line of a pull: ``pulling manifest``, ``pulling <digest>`` with bytes, ..."""
-
-    status: str
-    digest: str = ""
-    total: int | None = None
-    completed: int | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PullProgress:
-        return cls(
-            status=_str(data.get("status")),
-            digest=_str(data.get("digest")),
-            total=_count(data.get("total")),
-            completed=_count(data.get("completed")),
-        )
-
-    @property
-    def done(self) -> bool:
-        return self.status == "success"
-
-
-@dataclass(frozen=True, slots=True)
 class Metrics:
     """Timings Ollama reports on the final chunk, in nanoseconds; all optional."""
 
@@ -323,3 +209,65 @@ class GenerateOptions:
         if "stop" in out:
             out["stop"] = list(out["stop"])
         return out
+
+
+# -- the store's records, from Ollama's JSON ----------------------------------------------
+
+
+def model_details(data: Any) -> ModelDetails:
+    data = data if isinstance(data, dict) else {}
+    return ModelDetails(
+        family=_str(data.get("family")),
+        parameter_size=_str(data.get("parameter_size")),
+        quantization_level=_str(data.get("quantization_level")),
+        format=_str(data.get("format")),
+    )
+
+
+def model_info(data: dict[str, Any]) -> ModelInfo:
+    """An entry of ``GET /api/tags``."""
+    return ModelInfo(
+        name=_str(data.get("name")) or _str(data.get("model")),
+        size=_count(data.get("size")) or 0,
+        digest=_str(data.get("digest")),
+        modified_at=_str(data.get("modified_at")),
+        details=model_details(data.get("details")),
+    )
+
+
+def show_info(data: dict[str, Any]) -> ShowInfo:
+    """``POST /api/show``'s answer (the context length is ``<architecture>.context_length``)."""
+    info = data.get("model_info") if isinstance(data.get("model_info"), dict) else {}
+    arch = _str(info.get("general.architecture"))
+    caps = data.get("capabilities")
+    return ShowInfo(
+        template=_str(data.get("template")),
+        parameters=_str(data.get("parameters")),
+        capabilities=tuple(c for c in caps if isinstance(c, str)) if isinstance(caps, list) else (),
+        details=model_details(data.get("details")),
+        context_length=_positive(info.get(f"{arch}.context_length")) if arch else None,
+        architecture=arch,
+        model_info={k: v for k, v in info.items() if not isinstance(v, list)},
+    )
+
+
+def running_model(data: dict[str, Any]) -> RunningModel:
+    """An entry of ``GET /api/ps``."""
+    return RunningModel(
+        name=_str(data.get("name")) or _str(data.get("model")),
+        size=_count(data.get("size")) or 0,
+        size_vram=_count(data.get("size_vram")) or 0,
+        expires_at=_str(data.get("expires_at")),
+        context_length=_positive(data.get("context_length")),
+        details=model_details(data.get("details")),
+    )
+
+
+def pull_progress(data: dict[str, Any]) -> PullProgress:
+    """One NDJSON line of ``/api/pull``."""
+    return PullProgress(
+        status=_str(data.get("status")),
+        digest=_str(data.get("digest")),
+        total=_count(data.get("total")),
+        completed=_count(data.get("completed")),
+    )

@@ -140,12 +140,9 @@ class FakeProvider(AiProvider):
     async def pull_model(self, name: str) -> AsyncIterator[PullProgress]:
         yield PullProgress("success")
 
-    async def load_model(self, model: str, *, num_ctx: int | None = None) -> None:
+    async def warm_up(self, model: str, *, num_ctx: int | None = None) -> None:
         self.loads.append((model, num_ctx))
-        await asyncio.sleep(self.load_s)
-
-    async def unload_model(self, model: str) -> None:
-        pass
+        await asyncio.sleep(self.load_s)  # a model load takes time: the thing under test
 
 
 class RecordingListener:

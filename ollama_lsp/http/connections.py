@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
+from collections.abc import Mapping
 
 import httpx
 
 from .. import __version__
+from .endpoint import Endpoint
 from .exchange import Exchange, Limits
-from .host import Endpoint
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +41,14 @@ class Connections:
         max_connections: int = MAX_CONNECTIONS,
         limits: Limits,
         transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """``headers`` go on every request (a proxy's ``Authorization``; never logged);
+        ``verify`` is the TLS trust for ``https://`` endpoints (``tls.client_context``)."""
         self.endpoint = endpoint
+        self._headers = dict(headers or {})
+        self._verify = verify
         self.max_connections = max_connections
         self.limits = limits
         self.rebuilds = 0
@@ -67,9 +75,13 @@ class Connections:
                 "Accept": "application/json",
                 # A compressed body could expand past the size limits inside one chunk.
                 "Accept-Encoding": "identity",
+                **self._headers,
             },
             follow_redirects=False,
+            # No proxy variables, no .netrc: a completion must not go through a proxy the
+            # user set for the browser. TLS trust is ours too (``verify``), for the same reason.
             trust_env=False,
+            verify=self._verify,
             transport=self._transport,
         )
         self._running[http] = set()

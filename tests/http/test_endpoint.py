@@ -2,7 +2,7 @@
 
 import pytest
 
-from ollama_lsp.ollama.host import (
+from ollama_lsp.http.endpoint import (
     DEFAULT_HOST,
     Endpoint,
     HostError,

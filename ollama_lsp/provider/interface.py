@@ -1,10 +1,10 @@
-"""The ``AiProvider`` interface: what the completion engine and commands need from a backend.
+"""The ``AiProvider`` interface: what the completion engine and the chat command need.
 
-Ollama is the only backend today, but the engine is written against this interface so that
-it stays free of HTTP details and can be tested with any provider. The records and error
-classes here are provider-neutral (a backend's errors subclass them, so the engine can react
-to "unreachable" or "model missing" without knowing Ollama); model listings and pull
-progress reuse Ollama's records because they are plain data any backend can fill.
+Completion and chat are what every backend can do — Ollama, and OpenAI-compatible servers
+(llama.cpp's server, vLLM, TGI, LM Studio). Managing the models a server has (pull, delete,
+load, ``ps``) is Ollama's alone and lives in ``store.ModelStore``; a backend without it says so
+(``NeedsOllama``) instead of pretending. The engine is written against this interface, so it
+stays free of HTTP and is tested with a fake provider.
 """
 
 from __future__ import annotations
@@ -12,39 +12,16 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .ollama.types import ModelInfo, PullProgress
+from .store import ModelInfo, PullProgress
 
 __all__ = [
     "AiProvider",
     "ChatMessage",
     "CodeCompletionRequest",
-    "ModelUnavailable",
     "ProviderCapabilities",
-    "ProviderError",
-    "ProviderUnreachable",
     "TextChunk",
 ]
-
-
-class ProviderError(Exception):
-    """A backend failed; ``message`` is written for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class ProviderUnreachable(ProviderError):
-    """The backend is not running or not where we look: report once, retry quietly."""
-
-
-class ModelUnavailable(ProviderError):
-    """The model is not installed; ``model`` names it so the user can be offered a pull."""
-
-    model: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +65,9 @@ class CodeCompletionRequest:
     #: Ask for this many most probable alternatives of each generated token (0: none).
     #: Guided token healing uses them to steer the first tokens (``completion/healing.py``).
     top_logprobs: int = 0
+    #: Which document asks (its uri): a pool of hosts sends a document's requests to the host
+    #: that served it last, whose prompt cache holds this document's prompt start.
+    affinity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +87,7 @@ class TextChunk:
 
 
 class AiProvider(ABC):
-    """A source of code completions and chat answers."""
+    """A source of code completions and chat answers, and the models it can serve."""
 
     @abstractmethod
     def name(self) -> str: ...
@@ -127,15 +107,14 @@ class AiProvider(ABC):
         """Stream the answer's text pieces."""
 
     @abstractmethod
-    async def list_models(self) -> list[ModelInfo]: ...
+    async def list_models(self) -> list[ModelInfo]:
+        """The models this backend can serve now (Ollama: installed; OpenAI: ``/v1/models``)."""
 
     @abstractmethod
-    async def load_model(self, model: str, *, num_ctx: int | None = None) -> None:
-        """Bring ``model`` into memory with the runner options completions will use."""
+    async def warm_up(self, model: str, *, num_ctx: int | None = None) -> None:
+        """Make the next completion with ``model`` fast: Ollama loads it with the runner
+        options completions will use; a server that loads its model at start does nothing."""
 
     @abstractmethod
-    async def unload_model(self, model: str) -> None:
-        """Free ``model``'s memory now."""
-
-    @abstractmethod
-    def pull_model(self, name: str) -> AsyncIterator[PullProgress]: ...
+    def pull_model(self, name: str) -> AsyncIterator[PullProgress]:
+        """Download ``name`` with progress; ``NeedsOllama`` where the backend cannot."""
