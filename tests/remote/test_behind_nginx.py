@@ -1,0 +1,166 @@
+"""A team member's editor session against the shared GPU servers: HTTPS, a Bearer token, nginx.
+
+The real ``ollama-lsp`` process talks to nginx (``nginx.conf``, the README's) in front of two
+Ollama doubles. The token reaches the server only through its environment
+(``${env:OLLAMA_LSP_TOKEN}`` in ``ollama.headers``) and must never come back out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from lsprotocol import types
+
+from tests.e2e.conftest import inline, insert_text, open_document
+
+from .certs import Certs
+from .conftest import ANSWER, TOKEN, TOKEN_ENV, StartRemote, behind_nginx
+from .nginx import Nginx
+from .upstreams import Upstream
+
+URI = "file:///work/project/calc.py"
+STUBS = 40
+#: Stubs to complete at fresh places (each a cache miss), below a comment line typed into.
+DOC = "# notes\n" + "".join(f"def probe_{i}(a, b):\n    \n\n" for i in range(STUBS))
+PULLED = "codellama:7b-code-q8_0"
+WAIT_S = 15
+
+
+def stub(i: int) -> tuple[int, int]:
+    """The cursor inside stub ``i``'s empty body."""
+    return 1 + 3 * i + 1, 4
+
+
+async def complete(client: Any, i: int) -> list[str]:
+    items = await asyncio.wait_for(inline(client, URI, *stub(i)), WAIT_S)
+    return [item.insert_text for item in items]
+
+
+class Typist:
+    """Types into the comment line of ``DOC``: each keystroke is an incremental didChange."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.version, self.column = client, 1, len("# notes")
+
+    def type(self, text: str = "x") -> None:
+        self.version += 1
+        insert_text(self.client, URI, self.version, 0, self.column, text)
+        self.column += len(text)
+
+
+def progress_of(client: Any, title: str) -> list[Any]:
+    (reports,) = [
+        list(r) for r in client.progress_reports.values() if title in getattr(r[0], "title", "")
+    ]
+    return reports
+
+
+async def test_completions_models_and_pulls_work_over_https_with_a_token(
+    start_remote: StartRemote, nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    session = await start_remote(behind_nginx(nginx, certs), env={TOKEN_ENV: TOKEN})
+    client = session.client
+    open_document(client, URI, DOC)
+    assert await complete(client, 0) == [ANSWER]
+    assert sum(len(u.completions()) for u in upstreams) == 1
+
+    rows = {row["name"]: row for row in await session.run("ollama.listModels")}
+    assert rows["codellama:7b-code"]["installed"] and rows["codellama:7b-code"]["active"]
+
+    assert await session.run("ollama.pullModel", PULLED) == {"name": PULLED, "status": "success"}
+    reports = progress_of(client, "Pulling")
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    percentages = [r.percentage for r in reports[1:-1] if r.percentage is not None]
+    assert len(set(percentages)) >= 3 and percentages == sorted(percentages)
+    rows = {row["name"]: row for row in await session.run("ollama.listModels")}
+    assert rows[PULLED]["installed"]  # the same upstream answered: nginx hashes on the token
+
+    status = await session.status()
+    assert status["hosts"] == [{"host": nginx.https_url, "state": "up", "error": None}]
+    assert " team " in nginx.access_log.read_text()  # nginx let every request in by the token
+    await session.assert_secret_kept()
+
+
+async def test_killing_the_serving_upstream_mid_session_loses_no_later_completion(
+    start_remote: StartRemote, nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    session = await start_remote(behind_nginx(nginx, certs), env={TOKEN_ENV: TOKEN})
+    client = session.client
+    open_document(client, URI, DOC)
+    typist = Typist(client)
+    for i in range(5):
+        typist.type()
+        assert await complete(client, i) == [ANSWER]
+    (serving,) = [u for u in upstreams if u.completions()]
+    (other,) = [u for u in upstreams if u is not serving]
+    assert serving.double is not None
+
+    last = max(r.id for r in serving.completions())
+    in_flight = asyncio.ensure_future(complete(client, 5))
+    await serving.double.wait_for_async(
+        lambda r: r.id > last and r.path == "/api/generate" and r.phase == "streaming"
+    )
+    serving.kill()
+    await in_flight  # answered, perhaps empty: it was cut mid-stream; it must not hang
+
+    later = []
+    for i in range(6, STUBS):
+        typist.type()
+        later.append(await complete(client, i))
+    assert later == [[ANSWER]] * (STUBS - 6)
+    assert len(other.completions()) >= STUBS - 6
+    await session.assert_secret_kept()
+
+
+async def test_a_wrong_token_is_one_clear_message_and_completions_answer_empty(
+    start_remote: StartRemote, nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    wrong = "olt-not-the-teams-token"
+    session = await start_remote(behind_nginx(nginx, certs), env={TOKEN_ENV: wrong})
+    client = session.client
+    open_document(client, URI, DOC)
+    typist = Typist(client)
+    for i in range(8):
+        typist.type()
+        assert await complete(client, i) == []
+    told = [m for m in session.popups() if "401" in m or "ollama.headers" in m]
+    assert len(told) == 1, session.popups()
+    assert "401" in told[0] and "ollama.headers" in told[0]
+    assert TOKEN_ENV in told[0] or "token" in told[0].lower()
+    assert not any(u.completions() for u in upstreams)
+    status = await session.status()
+    (host,) = status["hosts"]
+    assert host["host"] == nginx.https_url and host["state"] != "up"
+    await session.assert_secret_kept(wrong)
+
+
+async def test_without_the_ca_file_one_plain_certificate_message_names_the_setting(
+    start_remote: StartRemote, nginx: Nginx, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    session = await start_remote(behind_nginx(nginx, None), env={TOKEN_ENV: TOKEN})
+    client = session.client
+    open_document(client, URI, DOC)
+    typist = Typist(client)
+    for i in range(5):
+        typist.type()
+        assert await complete(client, i) == []
+    told = [m for m in session.popups() if "certificate" in m.lower()]
+    assert len(told) == 1, session.popups()
+    assert "ollama.tls.caFile" in told[0]
+    assert "Traceback" not in told[0] and "SSLCertVerificationError" not in told[0]
+    assert not any(u.completions() for u in upstreams)
+    await session.assert_secret_kept()
+
+
+async def test_ssl_cert_file_in_the_environment_is_trusted_instead(
+    start_remote: StartRemote, nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    session = await start_remote(
+        behind_nginx(nginx, None), env={TOKEN_ENV: TOKEN, "SSL_CERT_FILE": str(certs.ca)}
+    )
+    open_document(session.client, URI, DOC)
+    assert await complete(session.client, 0) == [ANSWER]
+    assert not [m for m in session.popups() if "certificate" in m.lower()]
+    await session.assert_secret_kept()
