@@ -1,102 +1,101 @@
-"""One typed settings tree: defaults, validation, and camelCase wire names mapped once.
+"""One typed settings tree: each key is one dataclass field with its default, check and doc.
 
-Editors deliver settings in several shapes — ``initializationOptions`` flat or as
-``{"ollama": {...}}``, ``workspace/configuration`` for section ``ollama``, and
-``didChangeConfiguration`` with ``{"ollama": {...}}`` — so ``parse`` accepts any of them.
-A bad value never takes the server down and never silently changes behaviour: that key
-keeps its previous value and its dotted name is reported so the server can tell the user
-once. Unknown keys are ignored (VS Code sends its own extras, such as the server path).
+Editors deliver settings in several shapes (``initializationOptions`` flat or as
+``{"ollama": {...}}``, ``workspace/configuration`` for section ``ollama``,
+``didChangeConfiguration`` with ``{"ollama": {...}}``), so ``parse`` accepts any of them. A bad
+value never takes the server down nor silently changes behaviour: that key keeps its previous
+value and its dotted name is reported, so the server can tell the user once. Unknown keys are
+ignored (VS Code sends its own extras, such as the server path).
+
+A key is written once, ``name: type = key(default, doc, check)``; its camelCase wire name comes
+from the attribute (``chat_model`` -> ``chatModel``), and a field whose default is a settings
+dataclass is a section, so ``parse``, ``to_wire`` and ``describe`` walk the tree. A check returns
+the value to store or raises ``ValueError`` saying what is wanted; ``(lo, hi)`` means a number in
+that range (whole if the default is an ``int``); a ``bool`` needs none. Plain
+``field(metadata={"doc": ..., "check": ...})`` works too: ``ContextSettings`` needs no import.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
+from typing import Any, Literal
 
 from .context.records import ContextSettings
-from .ollama.host import HostError, parse_endpoint, redact_userinfo
+from .http.endpoint import EXAMPLE, Endpoint, HostError, parse_endpoint, redact_userinfo
 
 DEFAULT_MODEL = "codellama:7b-code"
 DEFAULT_CHAT_MODEL = "tinyllama:1.1b-chat-v1-q4_0"
+MAX_HOSTS = 16
 
 Multiline = Literal["auto", "always", "never"]
+Api = Literal["ollama", "openai"]
 KeepAlive = str | int | float
-
-_T = TypeVar("_T")
-Table = dict[str, tuple[str, Callable[[Any], Any]]]
+Headers = tuple[tuple[str, str], ...]
+Check = Callable[[Any], Any] | tuple[float, float] | None
 
 _DURATION = re.compile(r"-?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+")
+#: RFC 9110 ``token``: what a header name may be made of.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: Visible ASCII, space and tab: anything else (CR/LF above all) could split the request.
+_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_JSON_TYPES = {str: "string", list: "list", int: "number", float: "number", bool: "boolean"}
 
 
-@dataclass(frozen=True, slots=True)
-class CompletionSettings:
-    debounce_ms: int = 150
-    #: Wait longer than ``debounce_ms`` while the user is visibly mid-word (debounce.py).
-    adaptive_debounce: bool = False
-    max_debounce_ms: int = 300
-    max_tokens: int = 128
-    temperature: float = 0.2
-    multiline: Multiline = "auto"
-    prefix_lines: int = 200
-    suffix_lines: int = 60
-    #: Upper bound for ``num_ctx``; the model's own context length may be smaller.
-    context_tokens: int = 4096
-    timeout_ms: int = 10_000
-    #: How long Ollama may spend evaluating new prompt tokens for one suggestion; the
-    #: windows shrink to fit, using the speed Ollama reports (completion/budget.py).
-    prompt_latency_ms: int = 1000
-    #: Evaluate the big window at the cursor while the user pauses, so it is cached.
-    prefill: bool = True
-    #: After a suggestion is shown, generate the next one as if it were accepted (idle only).
-    speculate: bool = True
-    #: Alternatives offered on an explicit invoke (editors cycle through them). 1 by
-    #: default: the answer carries all of them, so on a CPU each one more adds its whole
-    #: generation time to the wait; raise it on a GPU.
-    candidates: int = 1
+class Invalid(ValueError):
+    """A refused value; ``got`` replaces the value in the message when it must not be shown."""
+
+    def __init__(self, wanted: str, got: str | None = None) -> None:
+        super().__init__(wanted)
+        self.got = got
 
 
-@dataclass(frozen=True, slots=True)
-class CacheSettings:
-    max_entries: int = 512
-    ttl_seconds: float = 600.0
+def key(
+    default: Any,
+    doc: str,
+    check: Check = None,
+    *,
+    wire: str | None = None,
+    show: Callable[[Any], Any] | None = None,
+    secret: bool = False,
+) -> Any:
+    """One setting: its default, a one-line doc, and the check its values must pass.
+
+    ``wire`` names a key whose wire name is not its camelCase attribute, ``show`` gives the
+    wire form of a value (for ``to_wire``), and ``secret`` keeps the value out of ``repr``.
+    """
+    meta = {"doc": doc, "check": check, "wire": wire, "show": show}
+    return field(default=default, repr=not secret, metadata=meta)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    #: Kept out of ``repr``: it may hold a password (``http://user:pass@host``).
-    host: str | None = field(default=None, repr=False)
-    model: str = DEFAULT_MODEL
-    chat_model: str = DEFAULT_CHAT_MODEL
-    keep_alive: KeepAlive = "30m"
-    unload_previous: bool = True
-    completion: CompletionSettings = field(default_factory=CompletionSettings)
-    cache: CacheSettings = field(default_factory=CacheSettings)
-    context: ContextSettings = field(default_factory=ContextSettings)
+def nested(cls: type, doc: str) -> Any:
+    """A nested settings section: a field whose default is a settings dataclass."""
+    return field(default_factory=cls, metadata={"doc": doc})
 
 
-# -- validators: return the value to store, or raise ValueError with what is wanted ----------
+# -- checks: return the value to store, or raise ValueError with what is wanted --------------
 
 
-def _int_between(lo: int, hi: int) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-            raise ValueError(f"a whole number from {lo} to {hi}")
-        if not lo <= value <= hi:
-            raise ValueError(f"a whole number from {lo} to {hi}")
-        return int(value)
+def _between(lo: float, hi: float, whole: bool) -> Callable[[Any], Any]:
+    wanted = f"a whole number from {lo} to {hi}" if whole else f"a number from {lo:g} to {hi:g}"
 
-    return check
-
-
-def _number_between(lo: float, hi: float) -> Callable[[Any], float]:
-    def check(value: Any) -> float:
+    def check(value: Any) -> Any:
+        # the range first: int() of an infinity (json reads "Infinity") would raise OverflowError
         if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-            raise ValueError(f"a number from {lo:g} to {hi:g}")
-        return float(value)
+            raise ValueError(wanted)
+        if whole and value != int(value):
+            raise ValueError(wanted)
+        return int(value) if whole else float(value)
 
     return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
 
 
 def _model_name(value: Any) -> str:
@@ -105,17 +104,75 @@ def _model_name(value: Any) -> str:
     return value.strip()
 
 
-def _host(value: Any) -> str | None:
+def _hosts(value: Any) -> tuple[str, ...]:
     """Refuse here, not when dialling, so that a bad host never half-applies new settings."""
+    if value is None or value == [] or (isinstance(value, str) and not value.strip()):
+        return ()
+    many = isinstance(value, list)
+    wanted = f"a host such as {EXAMPLE}, or a list of 1 to {MAX_HOSTS} hosts"
+    if not (many or isinstance(value, str)) or (many and len(value) > MAX_HOSTS):
+        raise ValueError(wanted)
+    kept: dict[Endpoint, str] = {}
+    for number, item in enumerate(value if many else [value], 1):
+        where = f" (host {number})" if many else ""
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(wanted + where)
+        try:
+            kept.setdefault(parse_endpoint(item), item.strip())  # one host spelled twice: once
+        except HostError as exc:
+            raise ValueError(f"{exc}{where}") from None
+    return tuple(kept.values())
+
+
+def _api(value: Any) -> Api:
+    if value in ("ollama", "openai"):
+        return value
+    raise ValueError('"ollama", or "openai" for an OpenAI-compatible /v1/completions server')
+
+
+def _headers(value: Any) -> Headers:
+    """Names and values as given (``${env:NAME}`` is expanded when sending, not here)."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise Invalid(
+            'an object of header names to values, such as {"Authorization": '
+            '"Bearer ${env:OLLAMA_LSP_TOKEN}"}',
+            got=f"a {_JSON_TYPES.get(type(value), type(value).__name__)}",
+        )
+    seen: set[str] = set()
+    for name, text in value.items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            raise Invalid(
+                "header names made of letters, digits and !#$%&'*+-.^_`|~", got=f"the name {name!r}"
+            )
+        if name.lower() in seen:
+            raise Invalid("each header name once (names ignore case)", got=f"{name!r} twice")
+        seen.add(name.lower())
+        if not isinstance(text, str) or not _FIELD_VALUE.fullmatch(text):
+            raise Invalid(
+                "header values of printable ASCII text without line breaks",
+                got=f"a value for {name!r}",
+            )
+    return tuple(value.items())
+
+
+def _ca_file(value: Any) -> str | None:
+    """Checked now, so a typo is named with its key instead of failing every TLS handshake."""
+    wanted = "a readable PEM file, such as /etc/ssl/certs/team-ca.pem"
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if not isinstance(value, str):
-        raise ValueError("a host such as http://127.0.0.1:11434")
+        raise ValueError(wanted)
+    path = os.path.abspath(os.path.expanduser(value.strip()))
     try:
-        parse_endpoint(value)
-    except HostError as exc:
-        raise ValueError(str(exc)) from None
-    return value.strip()
+        with open(path, "rb") as pem:
+            text = pem.read(10_000_000)
+    except OSError:
+        raise ValueError(wanted) from None
+    if b"-----BEGIN CERTIFICATE-----" not in text:
+        raise ValueError(f"{wanted} (this one holds no -----BEGIN CERTIFICATE----- block)")
+    return path
 
 
 def _keep_alive(value: Any) -> KeepAlive:
@@ -128,12 +185,6 @@ def _keep_alive(value: Any) -> KeepAlive:
     raise ValueError('a duration such as "30m" or a number of seconds (-1 = forever)')
 
 
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("true or false")
-    return value
-
-
 def _multiline(value: Any) -> Multiline:
     if value is True:
         return "always"
@@ -144,45 +195,80 @@ def _multiline(value: Any) -> Multiline:
     raise ValueError('"auto", "always" or "never"')
 
 
-_TOP: Table = {
-    "host": ("host", _host),
-    "model": ("model", _model_name),
-    "chatModel": ("chat_model", _model_name),
-    "keepAlive": ("keep_alive", _keep_alive),
-    "unloadPrevious": ("unload_previous", _bool),
-}
-_COMPLETION: Table = {
-    "debounceMs": ("debounce_ms", _int_between(0, 5000)),
-    "adaptiveDebounce": ("adaptive_debounce", _bool),
-    "maxDebounceMs": ("max_debounce_ms", _int_between(0, 5000)),
-    "maxTokens": ("max_tokens", _int_between(1, 4096)),
-    "temperature": ("temperature", _number_between(0.0, 2.0)),
-    "multiline": ("multiline", _multiline),
-    "prefixLines": ("prefix_lines", _int_between(0, 10_000)),
-    "suffixLines": ("suffix_lines", _int_between(0, 10_000)),
-    "contextTokens": ("context_tokens", _int_between(256, 262_144)),
-    "timeoutMs": ("timeout_ms", _int_between(100, 600_000)),
-    "promptLatencyMs": ("prompt_latency_ms", _int_between(50, 600_000)),
-    "prefill": ("prefill", _bool),
-    "speculate": ("speculate", _bool),
-    "candidates": ("candidates", _int_between(1, 8)),
-}
-_CACHE: Table = {
-    "maxEntries": ("max_entries", _int_between(0, 100_000)),
-    "ttlSeconds": ("ttl_seconds", _number_between(0.0, 86_400.0)),
-}
+def _show_hosts(hosts: tuple[str, ...]) -> str | list[str] | None:
+    shown = [redact_userinfo(h) for h in hosts]
+    return None if not shown else shown[0] if len(shown) == 1 else shown
 
 
-_CONTEXT: Table = {
-    "enabled": ("enabled", _bool),
-    "maxTokens": ("max_tokens", _int_between(0, 32_768)),
-    "definitions": ("definitions", _bool),
-    "similar": ("similar", _bool),
-    "recentEdits": ("recent_edits", _bool),
-    "maxSnippets": ("max_snippets", _int_between(0, 64)),
-    "similarWindowLines": ("similar_window_lines", _int_between(4, 400)),
-    "maxEdits": ("max_edits", _int_between(0, 256)),
-}
+def _show_headers(headers: Headers) -> dict[str, str]:
+    return {name: "***" for name, _ in headers}
+
+
+# -- the tree (key() returns a dataclasses.field, so RUF009 does not apply) -----------------
+# ruff: noqa: RUF009
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionSettings:
+    debounce_ms: int = key(150, "Wait (ms) after a keystroke before asking the model.", (0, 5000))
+    adaptive_debounce: bool = key(False, "Wait longer (up to maxDebounceMs) while mid-word.")
+    max_debounce_ms: int = key(300, "The longest adaptive wait (ms) after a keystroke.", (0, 5000))
+    max_tokens: int = key(128, "Most tokens one suggestion may generate.", (1, 4096))
+    temperature: float = key(0.2, "Sampling temperature.", (0.0, 2.0))
+    multiline: Multiline = key("auto", "When a suggestion may span lines.", _multiline)
+    prefix_lines: int = key(200, "Lines before the cursor in the prompt.", (0, 10_000))
+    suffix_lines: int = key(60, "Lines after the cursor in the prompt.", (0, 10_000))
+    context_tokens: int = key(4096, "Most num_ctx (the model's may be less).", (256, 262_144))
+    timeout_ms: int = key(10_000, "A completion never takes longer (ms).", (100, 600_000))
+    #: The windows shrink to fit, using the speed Ollama reports (completion/budget.py).
+    prompt_latency_ms: int = key(1000, "Most time (ms) for new prompt tokens.", (50, 600_000))
+    prefill: bool = key(True, "Evaluate the window at the cursor while you pause.")
+    speculate: bool = key(True, "After a suggestion, prepare the next one (idle only).")
+    #: 1 by default: the answer carries all of them, so on a CPU each one more adds its whole
+    #: generation time to the wait; raise it on a GPU.
+    candidates: int = key(1, "Alternatives offered on an explicit invoke.", (1, 8))
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSettings:
+    max_entries: int = key(512, "Cached suggestions; 0 turns off every reuse.", (0, 100_000))
+    ttl_seconds: float = key(600.0, "How long (s) a cached suggestion is valid.", (0.0, 86_400.0))
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    ca_file: str | None = key(None, "CA certificates (PEM) for https hosts.", _ca_file)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    #: Kept out of ``repr``: a host may hold a password (``http://user:pass@host``).
+    hosts: tuple[str, ...] = key(
+        (),
+        "Where Ollama listens: a URL or a list of them.",
+        _hosts,
+        wire="host",
+        show=_show_hosts,
+        secret=True,
+    )
+    api: Api = key("ollama", 'The API: "ollama", or "openai" (/v1/completions).', _api)
+    #: Kept out of ``repr`` and stored unexpanded: ``${env:NAME}`` is filled in when sending.
+    headers: Headers = key(
+        (), "HTTP headers for every request.", _headers, show=_show_headers, secret=True
+    )
+    model: str = key(DEFAULT_MODEL, "The completion model.", _model_name)
+    chat_model: str = key(DEFAULT_CHAT_MODEL, "The model ollama.chat uses.", _model_name)
+    keep_alive: KeepAlive = key("30m", "How long Ollama keeps the model loaded.", _keep_alive)
+    unload_previous: bool = key(True, "Free the previous model's memory on a switch.")
+    completion: CompletionSettings = nested(CompletionSettings, "How suggestions are made.")
+    cache: CacheSettings = nested(CacheSettings, "How suggestions are reused.")
+    context: ContextSettings = nested(ContextSettings, "What of the workspace goes in prompts.")
+    tls: TlsSettings = nested(TlsSettings, "How https hosts are trusted.")
+
+    @property
+    def host(self) -> str | None:
+        """The first host, for code that dials one (``None``: $OLLAMA_HOST or the default)."""
+        return self.hosts[0] if self.hosts else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +276,20 @@ class ParseResult:
     settings: Settings
     #: ``"ollama.completion.maxTokens: expected a whole number from 1 to 4096"``, one per bad key.
     errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyDoc:
+    """One key as documentation and editor manifests show it."""
+
+    #: dotted wire name, as in error messages: ``ollama.completion.maxTokens``
+    name: str
+    #: the default in its wire form (``null`` host, ``{}`` headers)
+    default: Any
+    doc: str
+
+
+# -- walking the tree -----------------------------------------------------------------------
 
 
 def section(raw: Any) -> Mapping[str, Any]:
@@ -202,58 +302,96 @@ def section(raw: Any) -> Mapping[str, Any]:
 
 def parse(raw: Any, base: Settings | None = None) -> ParseResult:
     """Overlay the settings in ``raw`` on ``base`` (default: the defaults)."""
-    base = base or Settings()
-    values = section(raw)
     errors: list[str] = []
-    top = _apply(values, _TOP, base, "ollama", errors)
-    completion = _apply(
-        _sub(values, "completion", errors),
-        _COMPLETION,
-        base.completion,
-        "ollama.completion",
-        errors,
-    )
-    cache = _apply(_sub(values, "cache", errors), _CACHE, base.cache, "ollama.cache", errors)
-    context = _apply(
-        _sub(values, "context", errors), _CONTEXT, base.context, "ollama.context", errors
-    )
-    merged = replace(top, completion=completion, cache=cache, context=context)
+    merged = _overlay(section(raw), base or Settings(), "ollama", errors)
     return ParseResult(merged, tuple(errors))
 
 
-def _sub(values: Mapping[str, Any], key: str, errors: list[str]) -> Mapping[str, Any]:
-    sub = values.get(key)
-    if sub is None:
-        return {}
-    if not isinstance(sub, Mapping):
-        errors.append(f"ollama.{key}: expected an object")
-        return {}
-    return sub
+def to_wire(settings: Settings) -> dict[str, Any]:
+    """Settings in their camelCase wire shape, secrets masked (for ``ollama.status``, docs)."""
+    return _wire_values(settings)
 
 
-def _apply(values: Mapping[str, Any], table: Table, base: _T, prefix: str, errors: list[str]) -> _T:
+def describe() -> list[KeyDoc]:
+    """Every key with its default and doc, so docs and editor manifests check against one list."""
+    return [KeyDoc(name, _shown(f, f.default), f.metadata["doc"]) for name, f in _keys()]
+
+
+def _overlay(values: Mapping[str, Any], base: Any, prefix: str, errors: list[str]) -> Any:
     changes: dict[str, Any] = {}
-    for wire, (name, check) in table.items():
+    for f in fields(base):
+        wire = _wire_name(f)
         if wire not in values:
             continue
+        value, name = values[wire], f"{prefix}.{wire}"
+        if _is_section(f):
+            if value is None:
+                continue
+            if not isinstance(value, Mapping):
+                errors.append(f"{name}: expected an object")
+                continue
+            changes[f.name] = _overlay(value, getattr(base, f.name), name, errors)
+            continue
         try:
-            changes[name] = check(values[wire])
+            changes[f.name] = _checker(f)(value)
+        except Invalid as exc:
+            errors.append(f"{name}: expected {exc}, got {exc.got or repr(_redacted(value))}")
         except ValueError as exc:
-            errors.append(f"{prefix}.{wire}: expected {exc}, got {_shown(values[wire])!r}")
-    return replace(base, **changes) if changes else base  # type: ignore[type-var]
+            errors.append(f"{name}: expected {exc}, got {_redacted(value)!r}")
+    return replace(base, **changes) if changes else base
 
 
-def _shown(value: Any) -> Any:
+def _wire_values(node: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields(node):
+        value = getattr(node, f.name)
+        out[_wire_name(f)] = _wire_values(value) if _is_section(f) else _shown(f, value)
+    return out
+
+
+def _keys(node: Any = Settings, prefix: str = "ollama") -> Iterator[tuple[str, Field]]:
+    for f in fields(node):
+        name = f"{prefix}.{_wire_name(f)}"
+        if _is_section(f):
+            yield from _keys(f.default_factory, name)
+        else:
+            yield name, f
+
+
+def _shown(f: Field, value: Any) -> Any:
+    show = f.metadata.get("show")
+    return show(value) if show else value
+
+
+def _is_section(f: Field) -> bool:
+    return isinstance(f.default_factory, type) and is_dataclass(f.default_factory)
+
+
+def _wire_name(f: Field) -> str:
+    if f.metadata.get("wire"):
+        return f.metadata["wire"]
+    first, *rest = f.name.split("_")
+    return first + "".join(part.capitalize() for part in rest)
+
+
+def _checker(f: Field) -> Callable[[Any], Any]:
+    """The check of a key (see the module docstring for the forms it may take)."""
+    check = f.metadata.get("check")
+    if callable(check):
+        return check
+    if isinstance(check, tuple):
+        return _between(*check, whole=type(f.default) is int)
+    if type(f.default) is bool:
+        return _bool
+    raise TypeError(f"setting {f.name} has no check: give key(...) one")
+
+
+def _redacted(value: Any) -> Any:
     """A bad value as it may be shown to the user: never a password from a host URL."""
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
     return redact_userinfo(value) if isinstance(value, str) else value
 
 
-def to_wire(settings: Settings) -> dict[str, Any]:
-    """Settings back in their camelCase wire shape (for ``ollama.status`` and docs)."""
-    out: dict[str, Any] = {}
-    for wire, (name, _) in _TOP.items():
-        out[wire] = getattr(settings, name)
-    out["completion"] = {w: getattr(settings.completion, n) for w, (n, _) in _COMPLETION.items()}
-    out["cache"] = {w: getattr(settings.cache, n) for w, (n, _) in _CACHE.items()}
-    out["context"] = {w: getattr(settings.context, n) for w, (n, _) in _CONTEXT.items()}
-    return out
+for _name, _field in _keys():  # a key without a check fails here, at import
+    _checker(_field)

@@ -6,7 +6,7 @@ without pulling in any index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Kind = Literal["definition", "similar", "edit", "open"]
@@ -60,17 +60,33 @@ def presentation_key(snippet: Snippet) -> tuple[int, str, int]:
 
 @dataclass(frozen=True, slots=True)
 class ContextSettings:
-    """What the workspace context may use; the integrator maps it into the settings tree."""
+    """What the workspace context may use; each key carries its doc and check for settings.py.
 
-    enabled: bool = True
+    The metadata is plain data (``settings.py`` reads it): ``check`` is a ``(lo, hi)`` range,
+    and a ``bool`` key needs none. That way this module imports nothing from the settings.
+    """
+
+    enabled: bool = field(default=True, metadata={"doc": "Put workspace context in prompts."})
     #: the whole block, in tokens (chars ≈ 3 × tokens)
-    max_tokens: int = 512
-    definitions: bool = True
-    similar: bool = True
-    recent_edits: bool = True
-    max_snippets: int = 6
-    similar_window_lines: int = 24
-    max_edits: int = 8
+    max_tokens: int = field(
+        default=512, metadata={"doc": "Tokens the context block may take.", "check": (0, 32_768)}
+    )
+    definitions: bool = field(
+        default=True, metadata={"doc": "Include definitions of names used near the cursor."}
+    )
+    similar: bool = field(
+        default=True, metadata={"doc": "Include similar windows from other open files."}
+    )
+    recent_edits: bool = field(default=True, metadata={"doc": "Include your recent edits."})
+    max_snippets: int = field(
+        default=6, metadata={"doc": "Most snippets in the block.", "check": (0, 64)}
+    )
+    similar_window_lines: int = field(
+        default=24, metadata={"doc": "Lines in one similar window.", "check": (4, 400)}
+    )
+    max_edits: int = field(
+        default=8, metadata={"doc": "Most recent edits remembered.", "check": (0, 256)}
+    )
 
     @property
     def max_chars(self) -> int:

@@ -23,6 +23,9 @@ export interface OllamaSettings {
  */
 export const SETTING_DEFAULTS: Readonly<Record<string, JsonValue>> = {
     host: null,
+    api: "ollama",
+    headers: {},
+    "tls.caFile": null,
     model: "codellama:7b-code",
     chatModel: "tinyllama:1.1b-chat-v1-q4_0",
     keepAlive: "30m",
@@ -57,8 +60,9 @@ export interface ConfigLike {
 /**
  * Build the nested `ollama` object from `config`.
  *
- * Undefined values are dropped so the server keeps its own default; a null or blank `host`
- * is dropped too, because "no host" means "use $OLLAMA_HOST", which only the server knows.
+ * Undefined values are dropped so the server keeps its own default; a null, blank or empty-list
+ * `host` is dropped too, because "no host" means "use $OLLAMA_HOST", which only the server knows.
+ * Header values go as written: `${env:NAME}` is filled in by the server, from its environment.
  * Values are passed as they are: validating them is the server's job (it names a bad key once
  * and keeps the previous value), and doing it twice would let the two disagree.
  */
@@ -95,7 +99,7 @@ function isConfigLike(config: unknown): config is ConfigLike {
 }
 
 function isBlankHost(value: unknown): boolean {
-    return value === null || (typeof value === "string" && value.trim() === "");
+    return value === null || (typeof value === "string" && value.trim() === "") || (Array.isArray(value) && value.length === 0);
 }
 
 function setDotted(target: OllamaSettings, dotted: string, value: JsonValue): void {

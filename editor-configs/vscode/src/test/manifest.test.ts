@@ -3,6 +3,7 @@
  * which is the drift nothing else would catch without running VS Code.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -45,9 +46,36 @@ describe("package.json configuration", () => {
         assert.deepEqual(properties["ollamaLsp.serverArgs"]?.default, []);
     });
 
-    it("lets host be null and keepAlive be a duration or a number", () => {
-        assert.deepEqual(properties["ollama.host"]?.type, ["string", "null"]);
+    it("lets host be null or a list, and keepAlive be a duration or a number", () => {
+        assert.deepEqual(properties["ollama.host"]?.type, ["string", "array", "null"]);
         assert.deepEqual(properties["ollama.keepAlive"]?.type, ["string", "number"]);
+    });
+
+    it("declares the remote-host keys: api's choices, headers as strings, a nullable caFile", () => {
+        assert.deepEqual(properties["ollama.api"]?.enum, ["ollama", "openai"]);
+        const headers = properties["ollama.headers"] as { type: unknown; additionalProperties?: unknown };
+        assert.equal(headers.type, "object");
+        assert.deepEqual(headers.additionalProperties, { type: "string" });
+        assert.match(properties["ollama.headers"]?.markdownDescription ?? "", /\$\{env:[A-Z_]+\}/);
+        assert.deepEqual(properties["ollama.tls.caFile"]?.type, ["string", "null"]);
+    });
+});
+
+describe("package.json against the server", () => {
+    // The server describes every key once (ollama_lsp.settings.describe); ask it, when a
+    // Python that imports it is at hand (as for the smoke test), instead of copying its list.
+    const python = process.env.OLLAMA_LSP_PYTHON?.trim() || undefined;
+    const repoRoot = join(root, "..", "..");
+
+    it("gives every declared ollama.* key the server's own default", { skip: python ? false : "set OLLAMA_LSP_PYTHON" }, () => {
+        const script = "import json; from ollama_lsp.settings import describe; print(json.dumps({d.name: d.default for d in describe()}))";
+        const run = spawnSync(python as string, ["-c", script], { cwd: repoRoot, encoding: "utf8" });
+        assert.equal(run.status, 0, run.stderr);
+        const server: Record<string, unknown> = JSON.parse(run.stdout);
+        for (const key of Object.keys(SETTING_DEFAULTS)) {
+            assert.ok(`ollama.${key}` in server, `the server reads ollama.${key}`);
+            assert.deepEqual(properties[`ollama.${key}`]?.default, server[`ollama.${key}`], `default of ollama.${key}`);
+        }
     });
 });
 

@@ -49,7 +49,22 @@ describe("settingsFor", () => {
 
     it("treats a blank host as absent and passes a real one through", () => {
         assert.deepEqual(settingsFor(config({ host: "   " })), {});
+        assert.deepEqual(settingsFor(config({ host: [] })), {});
         assert.deepEqual(settingsFor(config({ host: "http://gpu-box:11434" })), { host: "http://gpu-box:11434" });
+    });
+
+    it("passes a pool of hosts, the api and the TLS CA file through as they are", () => {
+        const hosts = ["https://gpu-a.example", "https://gpu-b.example"];
+        assert.deepEqual(settingsFor(config({ host: hosts, api: "openai", "tls.caFile": "~/team-ca.pem" })), {
+            host: hosts,
+            api: "openai",
+            tls: { caFile: "~/team-ca.pem" },
+        });
+    });
+
+    it("sends header values unexpanded: the server fills in ${env:NAME} from its own environment", () => {
+        const headers = { Authorization: "Bearer ${env:OLLAMA_LSP_TOKEN}" };
+        assert.deepEqual(settingsFor(config({ headers })), { headers });
     });
 
     it("passes values through unvalidated: the server names a bad key, the extension must not hide it", () => {
