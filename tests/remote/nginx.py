@@ -25,6 +25,11 @@ REQUIRE_ENV = "OLLAMA_LSP_REQUIRE_NGINX"
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
+_BIND_ATTEMPTS = 3
+
+
+class PortTaken(RuntimeError):
+    """nginx could not bind a port chosen as free: someone else bound it first."""
 
 
 def nginx_binary() -> str | None:
@@ -104,6 +109,23 @@ class Nginx:
         self.prefix.chmod(0o755)
         for sub in ("logs", "temp"):
             (self.prefix / sub).mkdir()
+        for attempt in range(_BIND_ATTEMPTS):
+            try:
+                self._run()
+                return self
+            except PortTaken:
+                if attempt == _BIND_ATTEMPTS - 1:
+                    raise
+                self._new_ports()  # another process took a port between choosing and binding
+        return self
+
+    def _new_ports(self) -> None:
+        self.https_port, self.http_port = free_port(), free_port()
+        self.values["listen"] = f"127.0.0.1:{self.https_port}"
+        self.values["loopback_http"] = f"127.0.0.1:{self.http_port}"
+
+    def _run(self) -> None:
+        self.error_log.unlink(missing_ok=True)  # only this attempt's errors explain its failure
         conf = self.prefix / "nginx.conf"
         conf.write_text(render(CONFIG.read_text(), self.values))
         pid = self.prefix / "nginx.pid"
@@ -117,7 +139,6 @@ class Nginx:
         except BaseException:
             self.stop()
             raise
-        return self
 
     def _wait_listening(self) -> None:
         """Connect to both ports until they accept: nginx has no readiness signal."""
@@ -126,6 +147,8 @@ class Nginx:
         while pending:
             assert self.proc is not None
             if self.proc.poll() is not None:
+                if "Address already in use" in self.logs():
+                    raise PortTaken(self.logs())
                 raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{self.logs()}")
             try:
                 socket.create_connection(("127.0.0.1", pending[0]), timeout=0.5).close()
