@@ -17,6 +17,7 @@ that range (whole if the default is an ``int``); a ``bool`` needs none. Plain
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -39,8 +40,9 @@ Check = Callable[[Any], Any] | tuple[float, float] | None
 _DURATION = re.compile(r"-?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+")
 #: RFC 9110 ``token``: what a header name may be made of.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-#: Visible ASCII, space and tab: anything else (CR/LF above all) could split the request.
-_FIELD_VALUE = re.compile(r"[\t\x20-\x7e]*")
+#: Visible ASCII with spaces and tabs inside: a CR/LF could split the request, and anything
+#: h11 refuses it refuses with the value in the message, which must never reach a log.
+_FIELD_VALUE = re.compile(r"([\x21-\x7e]+([ \t]+[\x21-\x7e]+)*)?")
 _JSON_TYPES = {str: "string", list: "list", int: "number", float: "number", bool: "boolean"}
 
 
@@ -131,7 +133,7 @@ def _api(value: Any) -> Api:
 
 
 def _headers(value: Any) -> Headers:
-    """Names and values as given (``${env:NAME}`` is expanded when sending, not here)."""
+    """Values keep ``${env:NAME}`` as written: it is filled in when sending, never stored."""
     if value is None:
         return ()
     if not isinstance(value, Mapping):
@@ -149,12 +151,18 @@ def _headers(value: Any) -> Headers:
         if name.lower() in seen:
             raise Invalid("each header name once (names ignore case)", got=f"{name!r} twice")
         seen.add(name.lower())
-        if not isinstance(text, str) or not _FIELD_VALUE.fullmatch(text):
+        if not isinstance(text, str) or not is_header_value(text.strip(" \t")):
             raise Invalid(
                 "header values of printable ASCII text without line breaks",
                 got=f"a value for {name!r}",
             )
-    return tuple(value.items())
+    # the spaces around a value are not part of it (RFC 9110 5.5)
+    return tuple((name, text.strip(" \t")) for name, text in value.items())
+
+
+def is_header_value(text: str) -> bool:
+    """Whether ``text`` may be sent as a header value as it is (check it after expanding)."""
+    return _FIELD_VALUE.fullmatch(text) is not None
 
 
 def _ca_file(value: Any) -> str | None:
@@ -178,7 +186,7 @@ def _ca_file(value: Any) -> str | None:
 def _keep_alive(value: Any) -> KeepAlive:
     if isinstance(value, bool):
         raise ValueError('a duration such as "30m" or a number of seconds (-1 = forever)')
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and math.isfinite(value):
         return value
     if isinstance(value, str) and (_DURATION.fullmatch(value.strip()) or value.strip() == "0"):
         return value.strip()

@@ -167,7 +167,7 @@ def test_keep_alive_accepts_ollama_forms(value) -> None:
     assert s.parse({"keepAlive": value}).settings.keep_alive == value
 
 
-@pytest.mark.parametrize("value", ["5", "soon", None, [1]])
+@pytest.mark.parametrize("value", ["5", "soon", None, [1], float("inf"), float("nan")])
 def test_keep_alive_rejects_what_ollama_rejects(value) -> None:
     assert s.parse({"keepAlive": value}).errors
 
@@ -261,7 +261,7 @@ def test_headers_are_kept_unexpanded_frozen_and_out_of_repr() -> None:
     settings = s.parse({"headers": raw}).settings
     assert settings.headers == tuple(raw.items())
     assert hash(settings) == hash(s.parse({"headers": dict(raw)}).settings)
-    assert "OLLAMA_LSP_TOKEN" not in repr(settings) and "ml" not in repr(settings.completion)
+    assert "OLLAMA_LSP_TOKEN" not in repr(settings) and "X-Team" not in repr(settings)
     assert s.to_wire(settings)["headers"] == {"Authorization": "***", "X-Team": "***"}
 
 
@@ -291,6 +291,17 @@ def test_bad_headers_keep_the_previous_ones_and_never_show_a_value(headers, want
     (error,) = result.errors
     assert error.startswith(f"ollama.headers: expected {wanted}")
     assert "top-secret" not in error
+
+
+def test_spaces_around_a_header_value_are_not_part_of_it() -> None:
+    settings = s.parse({"headers": {"X-Team": " \tml gpu\t "}}).settings
+    assert settings.headers == (("X-Team", "ml gpu"),)
+
+
+def test_is_header_value_accepts_what_can_be_sent_as_it_is() -> None:
+    assert s.is_header_value("Bearer abc.def-123") and s.is_header_value("")
+    for bad in [" lead", "trail ", "a\r\nb", "a\nb", "caf\u00e9", "nul\x00"]:
+        assert not s.is_header_value(bad), repr(bad)
 
 
 def test_a_bad_header_value_is_named_by_its_header() -> None:
