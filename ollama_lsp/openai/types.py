@@ -1,0 +1,160 @@
+"""Typed records for what an OpenAI-compatible server sends, parsed leniently.
+
+Servers differ in what they add to OpenAI's shapes (llama_cpp.server, vLLM, llama.cpp's
+llama-server, LM Studio, TGI), so unknown keys are ignored, every field is optional, and a value
+that makes no sense (a negative count, a log-probability above 0, ``NaN``) is dropped as unknown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ChatDelta",
+    "CompletionChunk",
+    "ModelListing",
+    "ServedModel",
+    "Usage",
+    "chat_delta",
+    "completion_chunk",
+    "model_listing",
+]
+
+#: Keys under which servers state the context a model is *served* with: vLLM's
+#: ``max_model_len``, ``context_length``/``context_window`` of other OpenAI-style listings.
+#: Not llama-server's ``meta.n_ctx_train``: that is the training context, often larger than the
+#: one the server runs with, and a prompt sized to it would be refused.
+_CONTEXT_KEYS = ("max_model_len", "context_length", "context_window")
+
+#: No server sends more alternatives than this per token (Ollama's and vLLM's cap is 20).
+MAX_ALTERNATIVES = 20
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _logprob(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+        if -math.inf < number <= 0.0:
+            return number
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ServedModel:
+    """One entry of ``GET /v1/models``; ``context_window`` when the server states it."""
+
+    id: str
+    owned_by: str = ""
+    context_window: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelListing:
+    """``GET /v1/models``, and the ``Server`` header it came with (``uvicorn``, ...)."""
+
+    models: tuple[ServedModel, ...]
+    server: str = ""
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.models)
+
+    def get(self, model: str) -> ServedModel | None:
+        return next((m for m in self.models if m.id == model), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionChunk:
+    """One streamed ``text_completion`` event (its first choice).
+
+    ``alternatives``: the most probable tokens at the event's first token, most probable first
+    (from ``logprobs.top_logprobs[0]``, a token -> log-probability map)."""
+
+    text: str = ""
+    finish_reason: str = ""
+    alternatives: tuple[str, ...] = ()
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDelta:
+    """One streamed ``chat.completion.chunk`` (its first choice's ``delta``)."""
+
+    content: str = ""
+    finish_reason: str = ""
+    usage: Usage | None = None
+
+
+def model_listing(data: dict[str, Any], server: str = "") -> ModelListing:
+    entries = data.get("data")
+    models: list[ServedModel] = []
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict) or not _str(entry.get("id")):
+            continue
+        window = next(
+            (n for key in _CONTEXT_KEYS if (n := _count(entry.get(key)))), None
+        )  # 0 is "unknown", not a context
+        models.append(ServedModel(entry["id"], _str(entry.get("owned_by")), window))
+    return ModelListing(tuple(models), server)
+
+
+def _usage(value: Any) -> Usage | None:
+    if not isinstance(value, dict):
+        return None
+    return Usage(_count(value.get("prompt_tokens")), _count(value.get("completion_tokens")))
+
+
+def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
+    choices = data.get("choices")
+    if not isinstance(choices, list):
+        return {}
+    dicts = [c for c in choices if isinstance(c, dict)]
+    return next((c for c in dicts if c.get("index", 0) == 0), dicts[0] if dicts else {})
+
+
+def _alternatives(logprobs: Any) -> tuple[str, ...]:
+    """``top_logprobs[0]`` sorted by probability: JSON object order is not a promise."""
+    if not isinstance(logprobs, dict):
+        return ()
+    top = logprobs.get("top_logprobs")
+    if not isinstance(top, list) or not top or not isinstance(top[0], dict):
+        return ()
+    ranked = [(p, token) for token, value in top[0].items() if (p := _logprob(value)) is not None]
+    ranked.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep the server's order
+    return tuple(token for _, token in ranked[:MAX_ALTERNATIVES])
+
+
+def completion_chunk(data: dict[str, Any]) -> CompletionChunk:
+    choice = _first_choice(data)
+    return CompletionChunk(
+        text=_str(choice.get("text")),
+        finish_reason=_str(choice.get("finish_reason")),
+        alternatives=_alternatives(choice.get("logprobs")),
+        usage=_usage(data.get("usage")),
+    )
+
+
+def chat_delta(data: dict[str, Any]) -> ChatDelta:
+    choice = _first_choice(data)
+    delta = choice.get("delta")
+    if not isinstance(delta, dict):
+        delta = choice.get("message")  # a non-streamed answer has the whole message
+    content = _str(delta.get("content")) if isinstance(delta, dict) else ""
+    return ChatDelta(content, _str(choice.get("finish_reason")), _usage(data.get("usage")))
