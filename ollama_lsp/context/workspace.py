@@ -9,21 +9,23 @@ is opened or saved (about 15 ms for 2,000 new lines, 5 ms when its lines were se
 a keystroke only stores the new text and notes the edited lines, and the file's indexes are
 rebuilt when a later ``select`` needs them — never for the file being typed, whose own
 definitions and windows are not offered to itself.
+
+An open file and its lazily built indexes are ``files.OpenFile``; who defines which name,
+across files, is ``names.NameIndex``; this module feeds them and runs the sources.
 """
 
 from __future__ import annotations
 
-import bisect
 import posixpath
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from urllib.parse import unquote, urlparse
 
 from .budget import choose
 from .definitions import Definition, definition_lines, find_definitions
 from .edits import RecentEdits, changed_range
+from .files import OpenFile, as_path, relative_to
 from .identifiers import nearest_first, partial_at_end, window_identifiers
 from .languages import language_of, syntax_group
+from .names import NameIndex
 from .records import ContextSettings, Snippet
 from .similar import Match, WindowIndex, best_windows
 
@@ -37,67 +39,10 @@ PARTIAL_MATCHES = 3
 PARTIAL_MIN = 3
 #: Lines of unchanged text shown around an edited range.
 EDIT_CONTEXT = 2
-#: How lines that take names from other files start (Python, JS/TS, Rust).
-IMPORT_LINES = ("import ", "from ", "use ", "pub use ")
 #: Lines below the cursor assumed to be in the prompt already (its suffix window).
 SUFFIX_LINES = 24
 
 DEFAULTS = ContextSettings()
-
-
-@dataclass(slots=True)
-class _File:
-    uri: str
-    path: str
-    language: str | None
-    group: str | None
-    text: str
-    _lines: list[str] | None = None
-    _imports: list[str] | None = None
-    definitions: list[Definition] | None = None
-    windows: WindowIndex | None = None
-    names: set[str] = field(default_factory=set)
-
-    @property
-    def lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = self.text.split("\n")
-        return self._lines
-
-    @property
-    def imports(self) -> list[str]:
-        """Names on the file's import lines (``import``/``from``/``use``), in file order:
-        what it takes from other files, even when those lines are far above the cursor."""
-        if self._imports is None:
-            seen: dict[str, None] = {}
-            open_paren = False
-            for line in self.lines:
-                if line.startswith(IMPORT_LINES) or open_paren:
-                    seen.update(dict.fromkeys(nearest_first(line)[::-1]))
-                    # ``from x import (`` continues until its ``)``
-                    open_paren = (open_paren or "(" in line) and ")" not in line
-            self._imports = list(seen)
-        return self._imports
-
-    def replace(self, text: str) -> None:
-        self.text = text
-        self._lines = None
-        self._imports = None
-        self.definitions = None
-        self.windows = None
-
-    def snippet(self, start: int, stop: int, kind: str) -> Snippet | None:
-        """Lines ``[start, stop)`` as a snippet, blank lines at either end left out."""
-        lines = self.lines
-        start, stop = max(0, start), min(len(lines), stop)
-        while start < stop and not lines[start].strip():
-            start += 1
-        while stop > start and not lines[stop - 1].strip():
-            stop -= 1
-        if start >= stop:
-            return None
-        text = "\n".join(line.rstrip("\r") for line in lines[start:stop])
-        return Snippet(self.path, text, kind, start)
 
 
 class WorkspaceContext:
@@ -105,12 +50,10 @@ class WorkspaceContext:
 
     def __init__(self, settings: ContextSettings = DEFAULTS, root: str | None = None) -> None:
         self.settings = settings
-        self.root = _as_path(root) if root else None
-        self._files: dict[str, _File] = {}
+        self.root = as_path(root) if root else None
+        self._files: dict[str, OpenFile] = {}
         self._edits = RecentEdits(settings.max_edits)
-        #: name -> uri -> its definitions there
-        self._names: dict[str, dict[str, list[Definition]]] = {}
-        self._sorted_names: list[str] | None = None
+        self._names = NameIndex()
 
     @property
     def repo_name(self) -> str | None:
@@ -130,9 +73,9 @@ class WorkspaceContext:
 
     def opened(self, uri: str, path: str, language: str | None, text: str) -> None:
         self.closed(uri)
-        path = self._relative(path or _as_path(uri))
+        path = self.relative(path or as_path(uri))
         language = language_of(path, language)
-        file = _File(uri, path, language, syntax_group(language), text)
+        file = OpenFile(uri, path, language, syntax_group(language), text)
         self._files[uri] = file
         self._index(file)  # now, while the user is not typing, rather than in a select
 
@@ -161,7 +104,7 @@ class WorkspaceContext:
         file = self._files.pop(uri, None)
         if file is None:
             return
-        self._unname(file)
+        self._names.remove(uri)
         self._edits.forget(uri)
 
     # -- what the engine asks ----------------------------------------------------------
@@ -207,7 +150,8 @@ class WorkspaceContext:
         wanted = nearest_first(tail)
         partial = partial_at_end(tail)
         if partial and len(partial) >= PARTIAL_MIN:
-            completions = [n for n in self._completions(partial) if n != partial]
+            starting = self._names.starting_with(partial, PARTIAL_MATCHES)
+            completions = [n for n in starting if n != partial]
             wanted = [*completions[:PARTIAL_MATCHES], *wanted]
         current = self._files.get(uri)
         if current is not None:  # then what the file imports, when it is above the tail
@@ -217,10 +161,10 @@ class WorkspaceContext:
         seen: set[tuple[str, int]] = set()
         limit = 2 * self.settings.max_snippets
         for name in wanted:
-            places = self._names.get(name)
+            places = self._names.places(name)
             if not places:
                 continue
-            here: list[tuple[str, _File, Definition]] = [
+            here: list[tuple[str, OpenFile, Definition]] = [
                 (self._files[key].path, self._files[key], d)
                 for key, defs in places.items()
                 if key != uri
@@ -239,23 +183,12 @@ class WorkspaceContext:
                 break
         return found
 
-    def _completions(self, partial: str) -> list[str]:
-        if self._sorted_names is None:
-            self._sorted_names = sorted(self._names)
-        names = self._sorted_names
-        at = bisect.bisect_left(names, partial)
-        found = []
-        while at < len(names) and names[at].startswith(partial) and len(found) <= PARTIAL_MATCHES:
-            found.append(names[at])
-            at += 1
-        return found
-
     def _similar(self, uri: str, prefix_tail: str) -> list[Snippet]:
         size = self.settings.similar_window_lines
         lines = prefix_tail.split("\n")
         query = window_identifiers(lines, max(0, len(lines) - size), len(lines))
         limit = self.settings.max_snippets
-        ranked: list[tuple[float, str, int, _File, Match]] = []
+        ranked: list[tuple[float, str, int, OpenFile, Match]] = []
         for file in self._others(uri):
             assert file.windows is not None
             for match in best_windows(file.windows.matches(query), limit):
@@ -284,13 +217,13 @@ class WorkspaceContext:
 
     # -- indexes -----------------------------------------------------------------------
 
-    def _others(self, uri: str) -> Iterator[_File]:
+    def _others(self, uri: str) -> Iterator[OpenFile]:
         """The other open files, in path order (the order must not depend on history)."""
         for file in sorted(self._files.values(), key=lambda f: (f.path, f.uri)):
             if file.uri != uri:
                 yield file
 
-    def _index(self, file: _File) -> None:
+    def _index(self, file: OpenFile) -> None:
         if file.windows is None:
             file.windows = WindowIndex(file.lines, self.settings.similar_window_lines)
         if file.definitions is None:
@@ -299,25 +232,7 @@ class WorkspaceContext:
             by_name: dict[str, list[Definition]] = {}
             for definition in definitions:
                 by_name.setdefault(definition.name, []).append(definition)
-            self._name(file, by_name)
-
-    def _name(self, file: _File, by_name: dict[str, list[Definition]]) -> None:
-        """Put ``file``'s definitions in the name index instead of its previous ones."""
-        for name in file.names - by_name.keys():
-            places = self._names[name]
-            del places[file.uri]
-            if not places:
-                del self._names[name]
-                self._sorted_names = None
-        for name, defs in by_name.items():
-            places = self._names.setdefault(name, {})
-            if not places:
-                self._sorted_names = None
-            places[file.uri] = defs
-        file.names = set(by_name)
-
-    def _unname(self, file: _File) -> None:
-        self._name(file, {})
+            self._names.put(file.uri, by_name)
 
     def _window(self, uri: str, prefix_tail: str) -> tuple[int, int] | None:
         """The lines of ``uri`` around the cursor, found by where ``prefix_tail`` ends."""
@@ -332,19 +247,4 @@ class WorkspaceContext:
 
     def relative(self, path: str) -> str:
         """``path`` relative to the workspace root (as prompts show paths)."""
-        return self._relative(path)
-
-    def _relative(self, path: str) -> str:
-        path = path.replace("\\", "/")
-        if self.root:
-            root = self.root.replace("\\", "/").rstrip("/") + "/"
-            if path.startswith(root):
-                return path[len(root) :]
-        return path
-
-
-def _as_path(location: str) -> str:
-    """A filesystem path from a path or a ``file:`` URI."""
-    if "://" in location or location.startswith("file:"):
-        return unquote(urlparse(location).path)
-    return location
+        return relative_to(self.root, path)
