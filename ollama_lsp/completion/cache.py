@@ -14,6 +14,11 @@ the end of the old prefix window and the start of the suffix window are compared
 (``TAIL_CHARS``/``HEAD_CHARS``): the engine may pick a bigger window once the model can
 afford it, and a suggestion shown for the smaller one still holds. Only the last few
 suggestions of the last few documents are remembered for this.
+
+Closing a document forgets its entries (``forget``): each entry is noted under the document
+it was generated for, so that costs one set of keys, not a scan of the cache. An entry that
+two documents share (the very same prompt) goes with the first of them to close; the other
+generates it again if it needs it.
 """
 
 from __future__ import annotations
@@ -55,6 +60,8 @@ class CompletionCache:
             maxsize=max(1, max_entries), ttl=max(ttl_seconds, 1e-3), timer=timer
         )
         self._shown: OrderedDict[str, deque[_Shown]] = OrderedDict()
+        #: uri -> keys put for it (some may have expired or been evicted since)
+        self._keys_of: dict[str, set[str]] = {}
         self.hits = 0
         self.misses = 0
         self.typed = 0
@@ -86,9 +93,17 @@ class CompletionCache:
         """Like ``get``, without counting a hit or a miss (for background work)."""
         return self._entries.get(key)
 
-    def put(self, key: str, suggestion: str) -> None:
-        if self.max_entries > 0:
-            self._entries[key] = suggestion[:MAX_SUGGESTION_CHARS]
+    def put(self, key: str, suggestion: str, *, uri: str) -> None:
+        """Cache ``suggestion`` under ``key``, generated for the document ``uri``."""
+        if self.max_entries <= 0:
+            return
+        self._entries[key] = suggestion[:MAX_SUGGESTION_CHARS]
+        keys = self._keys_of.setdefault(uri, set())
+        keys.add(key)
+        if len(keys) > 2 * self.max_entries:
+            # expired and evicted keys pile up here: drop them, at most once per
+            # ``max_entries`` puts (the live ones are never more than the cache holds)
+            keys.intersection_update([k for k in keys if k in self._entries])
 
     def remember(self, uri: str, prefix: str, suffix: str, suggestion: str) -> None:
         """Note that ``suggestion`` was produced for this spot, for typing-through."""
@@ -122,4 +137,7 @@ class CompletionCache:
         self.accepted_count += 1
 
     def forget(self, uri: str) -> None:
+        """``uri`` closed: drop its entries and what was remembered there for typing-through."""
         self._shown.pop(uri, None)
+        for key in self._keys_of.pop(uri, ()):
+            self._entries.pop(key, None)

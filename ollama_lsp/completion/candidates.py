@@ -85,5 +85,5 @@ class Alternatives:
             self._dispatch.speculative.discard(flight)
         self._stats.model_calls += 1
         if (cache := self._reusable()) is not None:
-            cache.put(a.key, raw)
+            cache.put(a.key, raw, uri=a.uri)
         return raw

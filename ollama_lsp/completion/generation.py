@@ -123,7 +123,7 @@ class Generations:
         cache = self._reusable()
         if cache is not None:
             # the raw answer: with token healing one prompt serves every cursor in a word
-            cache.put(a.key, raw)
+            cache.put(a.key, raw, uri=uri)
             if text:
                 cache.remember(uri, a.windows.prefix, a.windows.suffix, text)
         return text

@@ -67,6 +67,8 @@ class Assembly:
     prompt: Prompt
     request: CodeCompletionRequest
     key: str
+    #: the document the place is in (its cache entries are forgotten when it closes)
+    uri: str = ""
 
     @property
     def multiline(self) -> bool:
@@ -80,6 +82,7 @@ def assemble(
     *,
     prefix_chars: int,
     suffix_chars: int,
+    uri: str = "",
     path: str | None = None,
     language: str | None = None,
     block: str = "",
@@ -90,7 +93,9 @@ def assemble(
     ``block`` (workspace context, already rendered for the family) goes first, where the
     family wants it: before the whole FIM prompt (``block_before``: families with file
     tokens) or at the start of the prefix text. It ends with the current file's header, so
-    the template's own header is left out then. ``path`` is workspace-relative.
+    the template's own header is left out then. ``path`` is workspace-relative. ``uri`` is
+    the document's: the request's affinity (a pool of hosts prefers the one that served the
+    document last, its prompt cache warm), and the document the cache files the answer under.
     """
     budget = replace(
         profile.budget,
@@ -127,6 +132,7 @@ def assemble(
         temperature=settings.temperature,
         stop=prompt.stop,
         num_ctx=profile.num_ctx,
+        affinity=uri,
     )
     options = {
         "t": settings.temperature,
@@ -135,7 +141,7 @@ def assemble(
         "ml": multiline,
     }
     key = CompletionCache.key(profile.model, profile.template.family, options, prompt)
-    return Assembly(windows=windows, spot=spot, prompt=prompt, request=request, key=key)
+    return Assembly(windows=windows, spot=spot, prompt=prompt, request=request, key=key, uri=uri)
 
 
 def decide_multiline(mode: Multiline, windows: Windows) -> bool:

@@ -122,6 +122,7 @@ class PromptSizer:
             self._settings().completion,
             prefix_chars=max(MIN_PREFIX_CHARS, prefix),
             suffix_chars=suffix,
+            uri=where.uri,
             path=path,
             language=where.language,
             block=block,

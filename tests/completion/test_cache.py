@@ -93,7 +93,7 @@ def test_lone_surrogates_in_the_text_do_not_break_the_key() -> None:
 
 def test_a_stored_answer_is_a_hit_and_an_unknown_key_a_miss() -> None:
     cache, _ = make_cache()
-    cache.put("k", SUGGESTION)
+    cache.put("k", SUGGESTION, uri=URI)
     assert cache.get("k") == SUGGESTION
     assert cache.get("other") is None
     assert (cache.hits, cache.misses) == (1, 1)
@@ -102,24 +102,24 @@ def test_a_stored_answer_is_a_hit_and_an_unknown_key_a_miss() -> None:
 def test_an_empty_answer_is_cached_too() -> None:
     """The model said nothing useful here: asking again would say the same."""
     cache, _ = make_cache()
-    cache.put("k", "")
+    cache.put("k", "", uri=URI)
     assert cache.get("k") == ""
     assert cache.hits == 1
 
 
 def test_at_most_max_entries_least_recently_used_out_first() -> None:
     cache, _ = make_cache(max_entries=2)
-    cache.put("a", "1")
-    cache.put("b", "2")
+    cache.put("a", "1", uri=URI)
+    cache.put("b", "2", uri=URI)
     assert cache.get("a") == "1"
-    cache.put("c", "3")
+    cache.put("c", "3", uri=URI)
     assert cache.entries == 2
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == ("1", None, "3")
 
 
 def test_entries_expire_after_ttl() -> None:
     cache, clock = make_cache(ttl_seconds=60)
-    cache.put("k", SUGGESTION)
+    cache.put("k", SUGGESTION, uri=URI)
     clock.now += 59.9
     assert cache.get("k") == SUGGESTION
     clock.now += 0.2
@@ -129,7 +129,7 @@ def test_entries_expire_after_ttl() -> None:
 
 def test_max_entries_zero_stores_nothing() -> None:
     cache, _ = make_cache(max_entries=0)
-    cache.put("k", SUGGESTION)
+    cache.put("k", SUGGESTION, uri=URI)
     assert cache.get("k") is None
     assert cache.entries == 0
 
@@ -137,7 +137,7 @@ def test_max_entries_zero_stores_nothing() -> None:
 def test_a_suggestion_is_capped_so_memory_is_bounded() -> None:
     cache, _ = make_cache(max_entries=3)
     for key in "abcd":
-        cache.put(key, "x" * (10 * MAX_SUGGESTION_CHARS))
+        cache.put(key, "x" * (10 * MAX_SUGGESTION_CHARS), uri=URI)
     assert cache.entries == 3
     assert {len(cache.get(key) or "") for key in "bcd"} == {MAX_SUGGESTION_CHARS}
 
@@ -245,6 +245,26 @@ def test_forget_drops_what_was_remembered_for_a_document() -> None:
     cache.forget(URI)
     assert cache.typed_through(URI, PREFIX + "re", SUFFIX) is None
     cache.forget("file:///never-seen.py")
+
+
+def test_forget_drops_the_documents_entries_and_only_them() -> None:
+    cache, _ = make_cache()
+    cache.put("calc", "1", uri=URI)
+    cache.put("calc 2", "2", uri=URI)
+    cache.put("other", "3", uri="file:///project/other.py")
+    cache.forget(URI)
+    assert (cache.peek("calc"), cache.peek("calc 2"), cache.peek("other")) == (None, None, "3")
+    assert cache.entries == 1
+
+
+def test_keys_noted_per_document_stay_bounded_by_the_cache() -> None:
+    """A long-open document's expired and evicted keys do not pile up for ``forget``."""
+    cache, _ = make_cache(max_entries=4)
+    for i in range(100):
+        cache.put(f"k{i}", "x", uri=URI)
+    assert len(cache._keys_of[URI]) <= 2 * 4
+    cache.forget(URI)
+    assert cache.entries == 0
 
 
 def test_remembered_suggestions_are_capped() -> None:

@@ -76,6 +76,28 @@ async def test_same_request_again_is_a_cache_hit() -> None:
     assert engine.cache.hits == 1
 
 
+async def test_closing_a_document_forgets_its_cached_answers_only() -> None:
+    provider = FakeProvider()
+    engine, _ = make_engine(provider)
+    other = dataclasses.replace(query(), uri="file:///project/other.py", path=None)
+    await engine.complete(query())
+    await engine.complete(dataclasses.replace(other, lines=[*DOC.split("\n"), "# other"]))
+    engine.close_document(URI)
+    await engine.complete(query())  # reopened: asked again
+    await engine.complete(dataclasses.replace(other, lines=[*DOC.split("\n"), "# other"]))
+    assert len(provider.requests) == 3
+    assert engine.cache.hits == 1
+
+
+async def test_requests_carry_their_documents_uri_as_affinity() -> None:
+    """A pool of hosts sends a document to the host whose prompt cache holds its prompt."""
+    provider = FakeProvider()
+    engine, _ = make_engine(provider)
+    await engine.complete(query())
+    await engine.complete(dataclasses.replace(typed("x = "), uri="file:///project/b.py"))
+    assert [r.affinity for r in provider.requests] == [URI, "file:///project/b.py"]
+
+
 async def test_typing_through_serves_the_rest_without_a_call() -> None:
     provider = FakeProvider()
     engine, _ = make_engine(provider)
