@@ -11,6 +11,7 @@ from ollama_lsp.completion.cache import (
     CompletionCache,
 )
 from ollama_lsp.completion.templates import Prompt
+from ollama_lsp.settings import DEFAULT_MODEL
 
 URI = "file:///project/calc.py"
 PREFIX = "def add(a, b):\n    "
@@ -18,7 +19,7 @@ SUFFIX = "\n\nprint(add(1, 2))\n"
 SUGGESTION = "return a + b"
 PROMPT = Prompt(f"<PRE> {PREFIX} <SUF>{SUFFIX} <MID>", None, True, ("<EOT>",))
 OPTIONS = {"temperature": 0.1, "num_predict": 128, "multiline": True}
-BASE = ("codellama:7b-code", "codellama", OPTIONS, PROMPT)
+BASE = (DEFAULT_MODEL, "codellama", OPTIONS, PROMPT)
 
 
 class Clock:
@@ -50,10 +51,10 @@ def test_option_order_does_not_matter() -> None:
     "changed",
     [
         ("codellama:13b-code", "codellama", OPTIONS, PROMPT),
-        ("codellama:7b-code", "starcoder2", OPTIONS, PROMPT),
-        ("codellama:7b-code", "codellama", {**OPTIONS, "temperature": 0.2}, PROMPT),
-        ("codellama:7b-code", "codellama", {**OPTIONS, "multiline": False}, PROMPT),
-        ("codellama:7b-code", "codellama", {**OPTIONS, "seed": 1}, PROMPT),
+        (DEFAULT_MODEL, "starcoder2", OPTIONS, PROMPT),
+        (DEFAULT_MODEL, "codellama", {**OPTIONS, "temperature": 0.2}, PROMPT),
+        (DEFAULT_MODEL, "codellama", {**OPTIONS, "multiline": False}, PROMPT),
+        (DEFAULT_MODEL, "codellama", {**OPTIONS, "seed": 1}, PROMPT),
         (*BASE[:3], Prompt(PROMPT.prompt + " ", None, True, PROMPT.stop)),
         (*BASE[:3], Prompt(PROMPT.prompt.replace("def", "Def"), None, True, PROMPT.stop)),
         (*BASE[:3], Prompt(PROMPT.prompt, None, False, PROMPT.stop)),

@@ -10,7 +10,7 @@ import pytest
 
 from ollama_lsp.completion.engine import CompletionEngine, Query
 from ollama_lsp.ollama.errors import ModelNotFound, OllamaHTTPError, OllamaUnreachable
-from ollama_lsp.settings import CompletionSettings, Settings
+from ollama_lsp.settings import DEFAULT_MODEL, CompletionSettings, Settings
 
 from .fakes import FakeProvider, RecordingListener
 
@@ -52,7 +52,7 @@ async def test_asks_the_model_with_exact_fim_fields() -> None:
     engine, _ = make_engine(provider)
     assert await engine.complete(query()) == "return a + b"
     (request,) = provider.requests
-    assert request.model == "codellama:7b-code"
+    assert request.model == DEFAULT_MODEL
     assert request.raw and request.suffix is None
     assert request.prompt == f"<PRE> {DOC[:CURSOR]} <SUF>{DOC[CURSOR:]} <MID>"
     assert "<EOT>" in request.stop
@@ -226,7 +226,7 @@ async def test_unreachable_is_reported_then_recovery() -> None:
 async def test_model_missing_and_other_faults_answer_empty_and_keep_serving() -> None:
     provider = FakeProvider()
     engine, listener = make_engine(provider)
-    provider.fail = ModelNotFound("codellama:7b-code")
+    provider.fail = ModelNotFound(DEFAULT_MODEL)
     assert await engine.complete(query()) == ""
     provider.fail = OllamaHTTPError(500, "boom", what="generate")
     assert await engine.complete(typed("(")) == ""
@@ -249,7 +249,7 @@ async def test_warm_up_loads_with_the_completion_num_ctx() -> None:
     provider = FakeProvider(context_window=16384)
     engine, _ = make_engine(provider, context_tokens=8192)
     await engine.warm_up()
-    assert provider.loads == [("codellama:7b-code", 8192)]
+    assert provider.loads == [(DEFAULT_MODEL, 8192)]
 
 
 async def test_completion_during_a_long_load_answers_empty_without_a_call() -> None:

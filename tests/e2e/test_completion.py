@@ -7,6 +7,8 @@ import asyncio
 
 from lsprotocol import types
 
+from ollama_lsp.settings import DEFAULT_MODEL
+
 from .conftest import (
     StartLsp,
     generate_calls,
@@ -33,7 +35,7 @@ async def test_codellama_fim_request_carries_prefix_and_suffix_exactly(
     assert items[0].range == types.Range(types.Position(1, 4), types.Position(1, 4))
     assert items[0].command is not None and items[0].command.command == "ollama.accepted"
     (call,) = generate_calls(ollama_double)
-    assert call.body["model"] == "codellama:7b-code"
+    assert call.body["model"] == DEFAULT_MODEL
     assert call.body["raw"] is True
     assert call.body["prompt"] == f"<PRE> {PREFIX} <SUF>{SUFFIX} <MID>"
     assert call.rendered_prompt == call.body["prompt"]
@@ -168,7 +170,7 @@ async def test_slow_completion_shows_progress_fast_one_does_not(
     await inline(client, URI, 2, 0)
     (reports,) = client.progress_reports.values()
     assert isinstance(reports[0], types.WorkDoneProgressBegin)
-    assert "codellama:7b-code" in reports[0].title
+    assert DEFAULT_MODEL in reports[0].title
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
 
 

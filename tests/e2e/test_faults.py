@@ -8,6 +8,8 @@ import time
 import pytest
 from lsprotocol import types
 
+from ollama_lsp.settings import DEFAULT_MODEL
+
 from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
 
 URI = "file:///work/project/calc.py"
@@ -54,7 +56,7 @@ async def test_recovers_when_ollama_is_reachable(
 async def test_missing_model_offers_a_pull_that_runs_with_progress(
     start_lsp: StartLsp, ollama_double
 ) -> None:
-    ollama_double.uninstall("codellama:7b-code")
+    ollama_double.uninstall(DEFAULT_MODEL)
     ollama_double.latency.pull_tick_s = 0.001
     client = await start_lsp(inline_client_capabilities())
     offers: list[types.ShowMessageRequestParams] = []
@@ -64,14 +66,14 @@ async def test_missing_model_offers_a_pull_that_runs_with_progress(
     def on_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem:
         offers.append(params)
         answered.set()
-        return types.MessageActionItem(title="Pull codellama:7b-code")
+        return types.MessageActionItem(title=f"Pull {DEFAULT_MODEL}")
 
     open_document(client, URI, DOC)
     assert await inline(client, URI, 1, 4) == []
     assert await inline(client, URI, 1, 4) == []
     await asyncio.wait_for(answered.wait(), 5)
     assert len(offers) == 1
-    assert "'codellama:7b-code' is not installed" in offers[0].message
+    assert f"'{DEFAULT_MODEL}' is not installed" in offers[0].message
     await ollama_double.wait_for_async(
         lambda r: r.path == "/api/pull" and r.finished is not None, timeout=5
     )

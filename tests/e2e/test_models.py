@@ -9,6 +9,8 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
+from ollama_lsp.settings import DEFAULT_CHAT_MODEL, DEFAULT_MODEL
+
 from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
 
 URI = "file:///work/project/calc.py"
@@ -38,11 +40,11 @@ async def test_commands_are_advertised(start_lsp: StartLsp) -> None:
 async def test_list_models_marks_active_installed_and_presets(start_lsp: StartLsp) -> None:
     client = await start_lsp(inline_client_capabilities())
     rows = {row["name"]: row for row in await run(client, "ollama.listModels")}
-    code = rows["codellama:7b-code"]
+    code = rows[DEFAULT_MODEL]
     assert code["installed"] and code["active"] and not code["activeChat"]
     assert code["quantization"] == "Q4_0" and code["parameterSize"] == "7B"
     assert code["size"] > 3e9 and code["fitsInMemory"] is True
-    assert rows["tinyllama:1.1b-chat-v1-q4_0"]["activeChat"]
+    assert rows[DEFAULT_CHAT_MODEL]["activeChat"]
     assert rows["codellama:7b-code-q8_0"]["installed"] is False  # a preset not yet pulled
     assert set(code) >= {
         "name", "size", "parameterSize", "quantization", "family", "modifiedAt",
@@ -56,9 +58,9 @@ async def test_select_model_changes_the_completion_model(
     client = await start_lsp(inline_client_capabilities())
     result = await run(client, "ollama.selectModel", "qwen2.5-coder:1.5b-base")
     assert result["model"] == "qwen2.5-coder:1.5b-base"
-    assert result["unloaded"] == "codellama:7b-code"
+    assert result["unloaded"] == DEFAULT_MODEL
     loads = [r for r in ollama_double.requests_to("/api/generate") if r.body.get("keep_alive") == 0]
-    assert [r.body["model"] for r in loads] == ["codellama:7b-code"]
+    assert [r.body["model"] for r in loads] == [DEFAULT_MODEL]
     open_document(client, URI, DOC)
     ollama_double.script("return a + b")
     await inline(client, URI, 1, 4)
@@ -118,13 +120,13 @@ async def test_model_larger_than_free_ram_warns_with_an_alternative(
 
 async def test_status_has_every_field(start_lsp: StartLsp, ollama_double) -> None:
     client = await start_lsp(inline_client_capabilities())
-    await run(client, "ollama.selectModel", "codellama:7b-code")
+    await run(client, "ollama.selectModel", DEFAULT_MODEL)
     status = await run(client, "ollama.status")
     assert status["host"] == ollama_double.url
     assert status["reachable"] is True and status["version"] == "0.12.0"
-    assert status["model"] == "codellama:7b-code"
-    assert status["chatModel"] == "tinyllama:1.1b-chat-v1-q4_0"
-    assert [m["name"] for m in status["loaded"]] == ["codellama:7b-code"]
+    assert status["model"] == DEFAULT_MODEL
+    assert status["chatModel"] == DEFAULT_CHAT_MODEL
+    assert [m["name"] for m in status["loaded"]] == [DEFAULT_MODEL]
     assert set(status["memory"]) == {"rss", "available", "total"}
     assert 0 < status["memory"]["rss"] < 200e6
     assert set(status["cache"]) >= {"hits", "misses", "entries"}
@@ -140,7 +142,7 @@ async def test_chat_streams_with_progress(start_lsp: StartLsp, ollama_double) ->
         {"messages": [{"role": "user", "content": "How do I invert a dict?"}]},
     )
     assert result["message"] == {"role": "assistant", "content": "Use a dict comprehension."}
-    assert result["model"] == "tinyllama:1.1b-chat-v1-q4_0"
+    assert result["model"] == DEFAULT_CHAT_MODEL
     (reports,) = [r for r in progress_of(client) if "Chatting" in getattr(r[0], "title", "")]
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
     (call,) = ollama_double.requests_to("/api/chat")
@@ -149,7 +151,7 @@ async def test_chat_streams_with_progress(start_lsp: StartLsp, ollama_double) ->
 
 async def test_show_and_delete(start_lsp: StartLsp) -> None:
     client = await start_lsp(inline_client_capabilities())
-    shown = await run(client, "ollama.showModel", "codellama:7b-code")
+    shown = await run(client, "ollama.showModel", DEFAULT_MODEL)
     assert shown["contextLength"] == 16384 and shown["supportsInsert"] is True
     assert "insert" in shown["capabilities"] and "<PRE>" in shown["template"]
     assert await run(client, "ollama.deleteModel", "qwen2.5-coder:1.5b-base") == {
@@ -166,7 +168,7 @@ async def test_show_and_delete(start_lsp: StartLsp) -> None:
         ("ollama.pullModel", [], "takes one argument: the model name"),
         ("ollama.pullModel", [42], "got 42"),
         ("ollama.selectModel", ["a", "b", "c"], "got 3 argument(s)"),
-        ("ollama.selectModel", ["codellama:7b-code", "editor"], "got role 'editor'"),
+        ("ollama.selectModel", [DEFAULT_MODEL, "editor"], "got role 'editor'"),
         ("ollama.deleteModel", [None], "got None"),
         ("ollama.showModel", [["x"]], "got ['x']"),
         ("ollama.status", ["extra"], "takes no arguments"),
@@ -189,14 +191,14 @@ async def test_failed_select_keeps_the_previous_model(start_lsp: StartLsp) -> No
     with pytest.raises(JsonRpcException) as err:
         await run(client, "ollama.selectModel", "mistery:7b")
     assert "'mistery:7b' is not installed" in str(err.value)
-    assert (await run(client, "ollama.status"))["model"] == "codellama:7b-code"
+    assert (await run(client, "ollama.status"))["model"] == DEFAULT_MODEL
 
 
 async def test_ollama_down_errors_name_the_host(start_lsp: StartLsp, closed_port_host) -> None:
     client = await start_lsp(
         inline_client_capabilities(), initialization_options={"host": closed_port_host}
     )
-    for command, args in (("ollama.listModels", []), ("ollama.selectModel", ["codellama:7b-code"])):
+    for command, args in (("ollama.listModels", []), ("ollama.selectModel", [DEFAULT_MODEL])):
         with pytest.raises(JsonRpcException) as err:
             await run(client, command, *args)
         assert f"http://{closed_port_host}" in str(err.value)
@@ -220,7 +222,7 @@ async def test_selecting_a_model_not_pulled_offers_the_pull_then_selects(
     with pytest.raises(JsonRpcException) as err:
         await run(client, "ollama.selectModel", name)
     assert f"'{name}' is not installed" in str(err.value)
-    assert (await run(client, "ollama.status"))["model"] == "codellama:7b-code"
+    assert (await run(client, "ollama.status"))["model"] == DEFAULT_MODEL
     await asyncio.wait_for(offered.wait(), 5)
     for _ in range(200):
         if (await run(client, "ollama.status"))["model"] == name:

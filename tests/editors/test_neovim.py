@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from ollama_lsp.settings import DEFAULT_CHAT_MODEL, DEFAULT_MODEL
+
 from .nvim import find_nvim, find_nvim_011, run_scenario
 
 NVIM = find_nvim()
@@ -82,7 +84,7 @@ def test_ghost_text_appears_and_tab_accepts_it(workdir: Path, ollama_double) -> 
     assert result["lines"][1] == "    return a + b\t"  # no suggestion: the key's own meaning
     assert result["accepted"] == 1  # the item's ollama.accepted command reached the server
     first = generate_calls(ollama_double)[0]
-    assert first.body["model"] == "codellama:7b-code"
+    assert first.body["model"] == DEFAULT_MODEL
     assert first.body["prompt"] == f"<PRE> {PREFIX} <SUF>{SUFFIX} <MID>"
 
 
@@ -143,7 +145,7 @@ def test_select_changes_the_model_of_the_next_completion(workdir: Path, ollama_d
     models = [call.body["model"] for call in generate_calls(ollama_double)]
     assert models[0] == "tinyllama:1.1b-chat-v1-q4_0"
     assert models[-1] == "qwen2.5-coder:1.5b-base"
-    assert "codellama:7b-code" not in models
+    assert DEFAULT_MODEL not in models
 
 
 PULL = r"""
@@ -195,7 +197,7 @@ def test_pull_shows_progress_and_installs_the_model(workdir: Path, ollama_double
     assert progress[-1] == "Pulling codellama:7b-code-q4_K_M — done"
     pulling = [s for s in result["statuslines"] if s.startswith("ollama: pulling ")]
     assert len(pulling) >= 2
-    assert result["statuslines"][-1] == "ollama: codellama:7b-code"
+    assert result["statuslines"][-1] == f"ollama: {DEFAULT_MODEL}"
     assert result["row"]["installed"] is True
     pulls = [r.body["model"] for r in ollama_double.requests_to("/api/pull")]
     assert pulls == ["codellama:7b-code-q4_K_M", "codellama:7b-code-q8_0"]
@@ -237,7 +239,7 @@ def test_pull_cancel_stops_the_download(workdir: Path, ollama_double) -> None:
     ollama_double.latency.pull_tick_s = 0.2
     result = run(workdir, ollama_double, PULL_CANCEL)
     assert result["pull"] == {"name": "codellama:13b-code", "status": "cancelled"}
-    assert result["statusline"] == "ollama: codellama:7b-code"
+    assert result["statusline"] == f"ollama: {DEFAULT_MODEL}"
     assert result["installed"] is False
     (pull,) = ollama_double.requests_to("/api/pull")
     assert pull.disconnected
@@ -409,15 +411,15 @@ def test_commands_list_status_chat_and_delete(workdir: Path, ollama_double) -> N
     (workdir / "NOTES").write_text("todo: tests\n")
     ollama_double.script("Use a dict comprehension.")
     result = run(workdir, ollama_double, COMMANDS)
-    assert "  codellama:7b-code  3.8 GB  Q4_0  (active" in result["models"]
+    assert f"  {DEFAULT_MODEL}  3.8 GB  Q4_0  (active" in result["models"]
     assert "(not installed)" in result["models"]
     assert f"at {ollama_double.url}: reachable" in result["status"]
-    assert "completion model: codellama:7b-code" in result["status"]
+    assert f"completion model: {DEFAULT_MODEL}" in result["status"]
     assert result["chat"] == [
         "## you",
         "How do I invert a dict?",
         "",
-        "## tinyllama:1.1b-chat-v1-q4_0",
+        f"## {DEFAULT_CHAT_MODEL}",
         "Use a dict comprehension.",
         "",
     ]
@@ -443,6 +445,6 @@ def test_ghost_text_on_a_real_terminal(tmp_path: Path) -> None:
     lines = plain.splitlines()
     assert lines[0] == "def mean(values):"
     assert lines[1:4] == ("    " + SUGGESTION).splitlines()  # ghost text: inline + virt_lines
-    assert "ollama: codellama:7b-code" in plain  # the statusline function
+    assert f"ollama: {DEFAULT_MODEL}" in plain  # the statusline function
     assert "-- INSERT --" in plain
     assert "\x1b[" in coloured  # the ghost text is drawn in its own (dim) colour

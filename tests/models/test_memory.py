@@ -1,5 +1,6 @@
 from ollama_lsp.models import memory
 from ollama_lsp.models.presets import DEFAULT_CHAT, DEFAULT_COMPLETION, LLAMA_7B, TINYLLAMA, preset
+from ollama_lsp.settings import DEFAULT_MODEL
 
 
 def test_kv_cache_matches_ollamas_formula() -> None:
@@ -27,7 +28,7 @@ def test_advice_names_a_smaller_preset_that_fits() -> None:
 
 
 def test_advice_when_only_tinyllama_fits() -> None:
-    text = memory.advice("codellama:7b-code", 6e9, 1_500_000_000, 2048, "completion")
+    text = memory.advice(DEFAULT_MODEL, 6e9, 1_500_000_000, 2048, "completion")
     assert text is not None and DEFAULT_CHAT in text
 
 
