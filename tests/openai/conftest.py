@@ -1,0 +1,29 @@
+"""Fixtures of the OpenAI-compatible provider's tests: the fake server and clients on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ollama_lsp.openai import OpenAIClient, OpenAIProvider
+
+from .fake_server import FakeOpenAI
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeOpenAI]:
+    async with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeOpenAI) -> AsyncIterator[OpenAIClient]:
+    c = OpenAIClient(fake.url)
+    yield c
+    await c.aclose()
+
+
+@pytest.fixture
+def provider(client: OpenAIClient) -> OpenAIProvider:
+    return OpenAIProvider(client)
