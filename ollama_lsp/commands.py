@@ -9,14 +9,23 @@ half-done: a select that fails leaves the previous model active.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from .models.memory import memory_info
+from .features.pulls import offer_pull, pull_with_progress
+from .models.manager import Selection
 from .progress import WorkDone
 from .provider import ChatMessage, ModelUnavailable, ProviderError
-from .server import OllamaLanguageServer
+
+if TYPE_CHECKING:
+    from .server import OllamaLanguageServer
+else:
+    # pygls resolves a command handler's annotations at dispatch (``typing.get_type_hints``,
+    # since openlawlibrary/pygls#527, to structure the arguments), so the name must exist at
+    # run time; the base class serves, and type checkers see the real one.
+    from pygls.lsp.server import LanguageServer as OllamaLanguageServer
 
 ROLES = {"completion": "model", "chat": "chat_model"}
 
@@ -70,7 +79,7 @@ def register(server: OllamaLanguageServer) -> None:
     @command("ollama.pullModel")
     async def pull_model(ls: OllamaLanguageServer, *args: Any) -> dict[str, Any]:
         name = _name("ollama.pullModel", args, "one argument: the model name (a string)")
-        status = await _guard(ls.models.pull(name, lambda: ls.pull_with_progress(name)))
+        status = await _guard(ls.models.pull(name, lambda: pull_with_progress(ls, name)))
         return {"name": name, "status": status}
 
     @command("ollama.selectModel")
@@ -87,13 +96,12 @@ def register(server: OllamaLanguageServer) -> None:
     async def delete_model(ls: OllamaLanguageServer, *args: Any) -> dict[str, Any]:
         name = _name("ollama.deleteModel", args, "one argument: the model name (a string)")
         await _guard(ls.models.delete(name))
-        ls.engine.forget_model(name)
         return {"name": name, "status": "deleted"}
 
     @command("ollama.status")
     async def status(ls: OllamaLanguageServer, *args: Any) -> dict[str, Any]:
         _expect("ollama.status", args, "no arguments", 0, 0)
-        return await _status(ls)
+        return await _guard(ls.status())
 
     @command("ollama.chat")
     async def chat(ls: OllamaLanguageServer, *args: Any) -> dict[str, Any]:
@@ -124,28 +132,29 @@ def register(server: OllamaLanguageServer) -> None:
 
 async def _select(ls: OllamaLanguageServer, name: str, role: str) -> dict[str, Any]:
     field = ROLES[role]
-    previous = getattr(ls.settings, field)
+    settings = ls.settings
+    previous = getattr(settings, field)
+    other = settings.chat_model if role == "completion" else settings.model
+
+    @asynccontextmanager
+    async def loading(plan: Selection) -> Any:
+        if plan.warning:
+            ls.show(plan.warning)
+        async with WorkDone(ls, f"Loading {plan.name}") as progress:
+            progress.report("loading into memory")
+            yield
+
     try:
-        plan = await ls.models.plan_selection(name, role)  # type: ignore[arg-type]
+        plan, unloaded = await ls.models.select(
+            name, role, previous=previous, other=other,  # type: ignore[arg-type]
+            unload_previous=settings.unload_previous, loading=loading,
+            apply=lambda model: ls.configuration.select(field, model),
+        )  # fmt: skip
     except ModelUnavailable as exc:
         # Nothing changes now; the user may pull it, and the selection then completes.
-        ls.run_task(ls.offer_pull(name, exc.message, lambda: _select(ls, name, role)))
+        if ls.models.manages:
+            ls.run_task(offer_pull(ls, name, exc.message, lambda: _select(ls, name, role)))
         raise
-    if plan.warning:
-        ls.show(plan.warning)
-    num_ctx = ls.num_ctx() if role == "completion" else None
-    async with WorkDone(ls, f"Loading {plan.name}") as progress:
-        progress.report("loading into memory")
-        await ls.provider.load_model(plan.name, num_ctx=num_ctx)
-    ls.select(field, plan.name)
-    other = ls.settings.chat_model if role == "completion" else ls.settings.model
-    unloaded = None
-    if ls.settings.unload_previous and previous not in (plan.name, other):
-        try:
-            await ls.provider.unload_model(previous)
-            unloaded = previous
-        except ProviderError:
-            pass  # not installed or already gone: nothing to free
     return {
         "model": ls.settings.model,
         "chatModel": ls.settings.chat_model,
@@ -155,27 +164,3 @@ async def _select(ls: OllamaLanguageServer, name: str, role: str) -> dict[str, A
         "warning": plan.warning,
         "estimatedBytes": plan.needed,
     }
-
-
-async def _status(ls: OllamaLanguageServer) -> dict[str, Any]:
-    reachable, version = await ls.models.reachable()
-    loaded = await ls.models.loaded() if reachable else []
-    mem = memory_info()
-    stats, cache = ls.engine.stats, ls.engine.cache
-    return {
-        "host": ls.client.host,
-        "reachable": reachable,
-        "version": version,
-        "model": ls.settings.model,
-        "chatModel": ls.settings.chat_model,
-        "loaded": loaded,
-        "memory": {"rss": mem.rss, "available": mem.available, "total": mem.total},
-        "cache": {"hits": cache.hits, "misses": cache.misses, "entries": cache.entries,
-                  "typedThrough": cache.typed},
-        "completions": {"count": stats.requests, "modelCalls": stats.model_calls,
-                        "p50Ms": stats.p50_ms(), "accepted": stats.accepted,
-                        "timeouts": stats.timeouts, "landedLate": stats.landed_late,
-                        "prefills": stats.prefills, "speculations": stats.speculations,
-                        "speculationHits": stats.speculation_hits},
-        "suggestions": ls.engine.counts.to_json(),
-    }  # fmt: skip

@@ -1,7 +1,8 @@
 """Model management behind the editor's commands: list, show, select, delete, status, chat.
 
-Knows Ollama (it needs ``ps``, ``show`` and ``delete``, which are not part of the provider
-interface) but nothing about LSP: the server adds progress and messages around these calls.
+Works on a ``ModelStore`` (Ollama's ``tags``/``show``/``ps``/``pull``/``delete``), and on the
+``AiProvider`` for what every backend can do (chat, the models an OpenAI-compatible server
+serves); it knows nothing about LSP: the server adds progress and messages around these calls.
 Results are plain JSON-ready dicts with camelCase keys, because they go straight to editors.
 """
 
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from ..ollama.errors import ModelNotFound
-from ..ollama.provider import OllamaProvider
-from ..ollama.types import ModelInfo, ShowInfo
-from ..provider import ChatMessage, ProviderError
+from ..provider import AiProvider, ChatMessage, ModelInfo, ModelStore, ProviderError, ShowInfo
 from .memory import MemoryInfo, advice, estimate, memory_info
 from .presets import PRESETS, Architecture, Role, preset
 
@@ -61,26 +61,43 @@ class ModelManager:
 
     def __init__(
         self,
-        provider: OllamaProvider,
+        store: ModelStore,
+        provider: AiProvider,
         *,
         num_ctx: Callable[[], int],
         memory: Callable[[], MemoryInfo] = memory_info,
+        forget: Callable[[str], None] = lambda _model: None,
     ) -> None:
+        """``forget(model)`` is told when a model was pulled or deleted, so that what the
+        engine learned of it (profile, prompt speed) is asked afresh."""
+        self.store = store
+        self._forget = forget
         self.provider = provider
-        self.client = provider.client
+        #: False behind an OpenAI-compatible server: no pulls, loads or ``ps`` — the models
+        #: are the ones it serves (``provider.list_models``).
+        self.manages = getattr(store, "available", True)
         self._num_ctx = num_ctx
         self._memory = memory
         self._pulls: dict[str, asyncio.Task[str]] = {}
 
     async def installed(self) -> list[ModelInfo]:
-        return await self.client.list_models()
+        if not self.manages:
+            return await self.provider.list_models()
+        return await self.store.list_models()
 
     async def find(self, name: str) -> ModelInfo | None:
         return next((m for m in await self.installed() if same_model(m.name, name)), None)
 
     async def list_models(self, *, active: str, chat: str) -> list[dict[str, Any]]:
         """Installed models plus the presets not yet pulled, marked for the picker."""
-        installed, loaded = await asyncio.gather(self.installed(), self.client.ps())
+        if not self.manages:
+            return [
+                _row(m.name, m.size, "", "", "", "", installed=True,
+                     active=same_model(m.name, active), chat=same_model(m.name, chat),
+                     loaded=True, fits=True)
+                for m in await self.installed()
+            ]  # fmt: skip
+        installed, loaded = await asyncio.gather(self.installed(), self.store.running())
         available = self._memory().available
         loaded_names = [m.name for m in loaded]
         rows = []
@@ -107,7 +124,7 @@ class ModelManager:
         return rows
 
     async def show(self, name: str) -> dict[str, Any]:
-        info = await self.provider.show(name)
+        info = await self.store.show(name)
         found = await self.find(name)
         return {
             "name": name,
@@ -127,7 +144,9 @@ class ModelManager:
         found = await self.find(name)
         if found is None:
             raise ModelNotFound(name)
-        loaded, arch = await asyncio.gather(self.client.ps(), self._architecture(found.name))
+        if not self.manages:
+            return Selection(found.name, role, found.size, 0, None)
+        loaded, arch = await asyncio.gather(self.store.running(), self._architecture(found.name))
         needed = estimate(found.size, arch, self._num_ctx())
         available = self._memory().available
         if any(same_model(m.name, name) for m in loaded):
@@ -136,9 +155,41 @@ class ModelManager:
             warning = advice(name, needed, available, self._num_ctx(), role)
         return Selection(found.name, role, found.size, needed, warning)
 
+    async def select(
+        self,
+        name: str,
+        role: Role,
+        *,
+        previous: str,
+        other: str,
+        unload_previous: bool,
+        apply: Callable[[str], None],
+        loading: Callable[[Selection], AbstractAsyncContextManager[Any]],
+    ) -> tuple[Selection, str | None]:
+        """Make ``name`` the ``role`` model: check, load (inside ``loading(plan)``, which shows
+        the plan's warning and progress), then
+        ``apply`` it, then free ``previous`` unless the other role still uses it.
+
+        Nothing changes until the load succeeded, so a failed select leaves the previous model
+        active. Returns the plan and the model unloaded, if any."""
+        plan = await self.plan_selection(name, role)
+        if self.manages:
+            num_ctx = self._num_ctx() if role == "completion" else None
+            async with loading(plan):
+                await self.store.load_model(plan.name, num_ctx=num_ctx)
+        apply(plan.name)
+        unloaded = None
+        if self.manages and unload_previous and previous not in (plan.name, other):
+            try:
+                await self.store.unload_model(previous)
+                unloaded = previous
+            except ProviderError:
+                pass  # not installed or already gone: nothing to free
+        return plan, unloaded
+
     async def delete(self, name: str) -> None:
-        await self.client.delete(name)
-        self.provider.invalidate(name)
+        await self.store.delete(name)
+        self._forget(name)
 
     async def pull(self, name: str, run: Callable[[], Any]) -> str:
         """One pull per model: a second request for the same model joins the first.
@@ -152,12 +203,14 @@ class ModelManager:
             self._pulls[name] = task
             task.add_done_callback(lambda _: self._pulls.pop(name, None))
         try:
-            return await asyncio.shield(task)
+            status = await asyncio.shield(task)
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and not (current and current.cancelling()):
                 return "cancelled"
             raise
+        self._forget(name)
+        return status
 
     def pulling(self, name: str) -> bool:
         task = self._pulls.get(name)
@@ -167,7 +220,7 @@ class ModelManager:
         return [
             {"name": m.name, "size": m.size, "sizeVram": m.size_vram, "expiresAt": m.expires_at,
              "contextLength": m.context_length}
-            for m in await self.client.ps()
+            for m in await self.store.running()
         ]  # fmt: skip
 
     async def chat(
@@ -179,9 +232,21 @@ class ModelManager:
             on_text("".join(parts))
         return ChatMessage("assistant", "".join(parts))
 
+    async def status(self) -> dict[str, Any]:
+        """Reachability, version, loaded models and this machine's memory, for ``ollama.status``."""
+        reachable, version = await self.reachable()
+        loaded = await self.loaded() if reachable and self.manages else []
+        mem = self._memory()
+        return {
+            "reachable": reachable,
+            "version": version,
+            "loaded": loaded,
+            "memory": {"rss": mem.rss, "available": mem.available, "total": mem.total},
+        }
+
     async def reachable(self) -> tuple[bool, str | None]:
         try:
-            return True, await self.client.version()
+            return True, await self.store.version()
         except ProviderError:
             return False, None
 
@@ -190,7 +255,7 @@ class ModelManager:
         if known is not None:
             return known.architecture
         try:
-            return architecture_of(await self.provider.show(name))
+            return architecture_of(await self.store.show(name))
         except ProviderError:
             return None
 

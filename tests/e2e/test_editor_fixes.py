@@ -4,26 +4,24 @@ model is asked, and automatic completion requests do not compete with inline com
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
+from .conftest import (
+    StartLsp,
+    generate_calls,
+    inline,
+    inline_client_capabilities,
+    notified_until,
+    open_document,
+)
 
 URI = "file:///work/project/calc.py"
 DOC = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
 LINE, CHAR = 1, 4
-
-
-async def until(condition: Any, within: float = 5.0) -> None:
-    """Wait for ``condition()`` to hold, yielding to the client's message loop meanwhile."""
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def timed_progress(client: LanguageClient) -> list[tuple[float, dict[str, Any]]]:
@@ -58,10 +56,11 @@ async def test_info_log_lines_reach_the_editor_as_info_not_stderr(
         return [
             m
             for m in client.log_messages
-            if m.message.startswith("INFO ollama_lsp.server:") and "ollama serve" in m.message
+            if m.message.startswith("INFO ollama_lsp.features.listener:")
+            and "ollama serve" in m.message
         ]
 
-    await until(lambda: bool(logged_info()))
+    await notified_until(client, types.WINDOW_LOG_MESSAGE, lambda: bool(logged_info()))
     assert logged_info()[0].type == types.MessageType.Info
     await client.shutdown_session()
     assert "INFO ollama_lsp" not in capfd.readouterr().err  # stderr reads as [error] in VS Code

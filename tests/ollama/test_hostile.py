@@ -19,7 +19,7 @@ from ollama_lsp.ollama import (
     ResponseTooLarge,
 )
 from ollama_lsp.ollama.provider import OllamaProvider
-from ollama_lsp.ollama.types import GenerateOptions, ShowInfo
+from ollama_lsp.ollama.types import GenerateOptions, show_info
 
 from .hostile import Received, chunk, end_chunked, hostile_server, send, start_chunked
 
@@ -238,7 +238,7 @@ def test_num_ctx_is_never_sent_as_zero_or_less() -> None:
     assert GenerateOptions(num_ctx=-5, num_predict=8).to_json() == {"num_predict": 8}
     assert GenerateOptions(num_ctx=0).to_json() == {}
     assert GenerateOptions(num_ctx=2048).to_json() == {"num_ctx": 2048}
-    info = ShowInfo.from_json(
+    info = show_info(
         {"model_info": {"general.architecture": "qwen2", "qwen2.context_length": 0}}
     )
     assert info.context_length is None
