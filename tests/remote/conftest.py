@@ -33,7 +33,7 @@ TOKEN_ENV = "OLLAMA_LSP_TOKEN"
 BEARER = "Bearer ${env:OLLAMA_LSP_TOKEN}"
 ANSWER = "return a + b"
 #: What the server must not inherit from the test's environment: each test says what it has.
-_SCRUBBED = ("OLLAMA_HOST", "SSL_CERT_FILE", "SSL_CERT_DIR", TOKEN_ENV)
+SCRUBBED = ("OLLAMA_HOST", "SSL_CERT_FILE", "SSL_CERT_DIR", TOKEN_ENV)
 
 
 @dataclass
@@ -115,7 +115,7 @@ async def start_remote(tmp_path: Path) -> AsyncIterator[StartRemote]:
     async def start(settings: dict[str, Any], *, env: dict[str, str] | None = None) -> Session:
         log_file = tmp_path / f"server-{len(sessions)}.log"
         command = [*SERVER_COMMAND, "--log-level", "DEBUG", "--log-file", str(log_file)]
-        server_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+        server_env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
         config = ClientServerConfig(
             server_command=command, server_env={**server_env, **(env or {})}
         )
