@@ -58,6 +58,12 @@ MAX_BODY_BYTES = 32 * 2**20
 MAX_TEXT_CHARS = 2**20
 
 _END = object()
+#: llama_cpp.server answers a streamed prompt longer than its context with a 200 and no event.
+_EMPTY_STREAM = (
+    "the stream ended without a single event; the prompt may be longer than the server's "
+    "context (lower `ollama.completion.contextTokens`, or start the server with a larger "
+    "one: llama_cpp.server --n_ctx)"
+)
 
 
 class OpenAIClient:
@@ -146,7 +152,7 @@ class OpenAIClient:
         )  # fmt: skip
         what = "the completion request"
         budget = wire.TextBudget(self.max_text_chars, what)
-        finish, usage = "", None
+        finish, usage, events_seen = "", None, 0
         events = self._events("/completions", body, what=what, model=model)
         drained = _until_drained(events, lambda: bool(finish))
         async with aclosing(events), aclosing(drained):
@@ -155,12 +161,15 @@ class OpenAIClient:
                     if not finish:
                         raise StreamInterrupted(self.host, what=what)
                     break
+                events_seen += 1
                 chunk = completion_chunk(data)
                 usage = chunk.usage or usage
                 if chunk.text:
                     budget.spend(chunk.text)
                     yield CompletionChunk(chunk.text, alternatives=chunk.alternatives)
                 finish = finish or chunk.finish_reason
+        if not events_seen:
+            raise MalformedResponse(_EMPTY_STREAM, what=what)
         if not finish:
             raise MalformedResponse("the stream ended before the answer was finished", what=what)
         yield CompletionChunk(finish_reason=finish, usage=usage)

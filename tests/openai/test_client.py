@@ -132,15 +132,23 @@ async def test_done_before_a_finish_is_an_interrupted_answer(
 
 
 async def test_a_stream_cut_short_is_malformed(client: OpenAIClient, fake: FakeOpenAI) -> None:
-    # also what llama_cpp.server does when a streamed prompt exceeds its context: no event
-    for events in ([chunk("a")], []):
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        return await fake.sse(request, [chunk("a")])
 
-        async def answer(request: web.Request, body: dict[str, Any], e=events) -> Any:
-            return await fake.sse(request, e)
+    fake.handle("/v1/completions", answer)
+    with pytest.raises(MalformedResponse, match="ended before the answer was finished"):
+        await collect(client)
 
-        fake.handle("/v1/completions", answer)
-        with pytest.raises(MalformedResponse, match="ended before the answer was finished"):
-            await collect(client)
+
+async def test_an_empty_stream_hints_at_the_context(client: OpenAIClient, fake: FakeOpenAI) -> None:
+    # what llama_cpp.server does when a streamed prompt exceeds its context
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        return await fake.sse(request, [])
+
+    fake.handle("/v1/completions", answer)
+    with pytest.raises(MalformedResponse, match="without a single event") as caught:
+        await collect(client)
+    assert "contextTokens" in caught.value.message and "--n_ctx" in caught.value.message
 
 
 async def test_an_error_event_mid_stream(client: OpenAIClient, fake: FakeOpenAI) -> None:

