@@ -21,6 +21,8 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Protocol
 
+from .redact import secret_filter
+
 if TYPE_CHECKING:  # lsprotocol takes 0.5 s to import: `--version` and `check` do without it
     from lsprotocol import types
 
@@ -121,6 +123,7 @@ def configure(level: str, log_file: str | None = None) -> None:
         main = logging.StreamHandler(sys.stderr)
         main.addFilter(_UnlessSentToClient(client_handler))
     main.setFormatter(logging.Formatter(FORMAT))
+    main.addFilter(secret_filter)  # pygls logs what the client sent, settings and all
     root = logging.getLogger()
     root.handlers[:] = [main]
     root.setLevel(level)
