@@ -1,0 +1,207 @@
+"""One OpenAI-compatible server's HTTP calls — a JSON answer or a stream of server-sent
+events — with every failure typed (``errors``) and every read bounded.
+
+The request/response discipline of ``ollama.client``, on the same plumbing: each call runs in an
+``Exchange`` (cancelling a caller never cancels httpx mid-request; leaving a stream aborts the
+exchange, which closes the connection), a short connect timeout, a generous first-byte timeout,
+none once a stream flows, one retry for a wedged pool or a stale keep-alive connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from ..http.connections import Connections
+from ..http.endpoint import Endpoint
+from ..http.exchange import Exchange, TooLarge
+from ..http.tls import certificate_problem
+from ..provider.errors import CertificateUntrusted
+from . import wire
+from .errors import (
+    MalformedResponse,
+    ModelNotServed,
+    OpenAIStreamError,
+    OpenAITimeout,
+    OpenAIUnreachable,
+    PoolExhausted,
+    ResponseTooLarge,
+)
+
+log = logging.getLogger(__name__)
+
+#: How long to wait for the rest of a body after its end was seen (``[DONE]``,
+#: ``finish_reason``): then the connection is closed instead of kept.
+DRAIN_TIMEOUT_S = 0.5
+
+#: Where a stream's ``[DONE]`` was.
+END = object()
+
+
+class Calls:
+    """JSON calls and SSE streams on ``connections``; ``served()`` lists the served model ids
+    for a missing-model error (it may fail: the message then goes out without them)."""
+
+    def __init__(
+        self,
+        connections: Connections,
+        *,
+        request_timeout: float,
+        first_byte_timeout: float,
+        served: Callable[[], Awaitable[tuple[str, ...]]],
+    ) -> None:
+        self._connections = connections
+        self.request_timeout = request_timeout
+        self.first_byte_timeout = first_byte_timeout
+        self._served = served
+
+    @property
+    def host(self) -> str:
+        return self._connections.endpoint.display
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return self._connections.endpoint
+
+    async def json(
+        self,
+        method: str,
+        route: str,
+        body: dict[str, Any] | None,
+        *,
+        what: str,
+        model: str | None = None,
+        limit: float | None = None,
+    ) -> tuple[dict[str, Any], httpx.Response]:
+        timeout = self.request_timeout if limit is None else limit
+        path = wire.api_path(self.endpoint.url, route)
+        exchange: Exchange | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                exchange, response = await self._open(method, path, body, what, lines=False)
+                content = await exchange.body()
+            await exchange.settle(DRAIN_TIMEOUT_S)
+        except TimeoutError:
+            raise OpenAITimeout(self.host, timeout, what) from None
+        except TooLarge as exc:
+            raise ResponseTooLarge(str(exc), what=what) from None
+        except httpx.TransportError as exc:
+            raise MalformedResponse(wire.describe(exc), what=what) from exc
+        finally:
+            if exchange is not None:
+                exchange.abort()
+        await self._check(response, content, what=what, path=path, model=model)
+        data = wire.parse(content, what)
+        if (error := wire.stream_error(data)) is not None:
+            raise OpenAIStreamError(self.host, error[0], what=what)
+        return data, response
+
+    async def events(
+        self, route: str, body: dict[str, Any], *, what: str, model: str
+    ) -> AsyncIterator[Any]:
+        """The stream's events as JSON objects, then ``_END`` at ``[DONE]``; errors typed."""
+        path = wire.api_path(self.endpoint.url, route)
+        exchange: Exchange | None = None
+        try:
+            try:
+                async with asyncio.timeout(self.first_byte_timeout):
+                    exchange, response = await self._open("POST", path, body, what, lines=True)
+                    if not response.is_success:
+                        content = await exchange.body()
+                        await self._check(response, content, what=what, path=path, model=model)
+            except TimeoutError:
+                raise OpenAITimeout(self.host, self.first_byte_timeout, what) from None
+            async for line in exchange.iter_lines():
+                payload = wire.sse_data(line)
+                if payload is None:
+                    continue
+                if payload.strip() == wire.DONE:
+                    await exchange.settle(DRAIN_TIMEOUT_S)
+                    yield END
+                    return
+                data = wire.parse(payload, what)
+                if (error := wire.stream_error(data)) is not None:
+                    raise OpenAIStreamError(self.host, error[0], what=what)
+                yield data
+        except TooLarge as exc:
+            raise ResponseTooLarge(str(exc), what=what) from None
+        except httpx.TransportError as exc:
+            raise MalformedResponse(
+                f"the connection broke mid-stream ({wire.describe(exc)})", what=what
+            ) from exc
+        finally:
+            if exchange is not None:
+                exchange.abort()  # a no-op once the stream was read to its end
+
+    async def _check(
+        self, response: httpx.Response, content: bytes, *, what: str, path: str, model: str | None
+    ) -> None:
+        """``wire.check_status``, with the served models filled into a missing-model error."""
+        try:
+            wire.check_status(self.host, response, content, what=what, path=path, model=model)
+        except ModelNotServed as exc:
+            served = await self._served()
+            raise ModelNotServed(exc.model, served, self.host, status=exc.status) from None
+
+    async def _open(
+        self, method: str, path: str, body: dict[str, Any] | None, what: str, *, lines: bool
+    ) -> tuple[Exchange, httpx.Response]:
+        """Start an exchange and wait for its headers; one retry for a wedged pool or a
+        keep-alive connection the server had closed before answering."""
+        log.debug("openai %s %s", method, path)
+        for attempt in (1, 2):
+            exchange = self._connections.start(method, path, body, lines=lines)
+            try:
+                return exchange, await exchange.head()
+            except httpx.PoolTimeout:
+                if not self._pool_lost(exchange) or attempt == 2:
+                    raise PoolExhausted(
+                        self.host, self._connections.max_connections, what
+                    ) from None
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                problem = certificate_problem(exc)
+                if problem is not None:
+                    raise CertificateUntrusted(self.host, problem) from exc
+                raise OpenAIUnreachable(self.host) from exc
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                if attempt == 2:
+                    raise MalformedResponse(
+                        f"no response ({wire.describe(exc)})", what=what
+                    ) from exc
+                log.debug("%s %s: closed before an answer (%s); retrying", method, path, exc)
+            except httpx.TransportError as exc:
+                raise MalformedResponse(f"no response ({wire.describe(exc)})", what=what) from exc
+            except BaseException:
+                exchange.abort()
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pool_lost(self, exchange: Exchange) -> bool:
+        if exchange.http is not self._connections.http:
+            return True
+        if self._connections.wedged(exchange):
+            self._connections.rebuild()
+            return True
+        return False
+
+
+async def until_drained(
+    events: AsyncIterator[Any], finished: Callable[[], bool]
+) -> AsyncIterator[Any]:
+    """``events``, but once ``finished()`` only as long as the rest comes promptly: after
+    ``finish_reason`` only ``usage`` and ``[DONE]`` are due, and a server that then stalls
+    must not hold the answer back."""
+    while True:
+        try:
+            if finished():
+                async with asyncio.timeout(DRAIN_TIMEOUT_S):
+                    item = await anext(events)
+            else:
+                item = await anext(events)
+        except (StopAsyncIteration, TimeoutError):
+            return
+        yield item
