@@ -17,41 +17,20 @@ that range (whole if the default is an ``int``); a ``bool`` needs none. Plain
 
 from __future__ import annotations
 
-import math
-import os
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import Field, dataclass, field, fields, is_dataclass, replace
-from typing import Any, Literal
+from typing import Any
 
+from . import checks
+from .checks import Api, Headers, Invalid, KeepAlive, Multiline
 from .context.records import ContextSettings
-from .http.endpoint import EXAMPLE, Endpoint, HostError, parse_endpoint, redact_userinfo
+from .http.endpoint import redact_userinfo
 
 DEFAULT_MODEL = "codellama:7b-code"
 DEFAULT_CHAT_MODEL = "tinyllama:1.1b-chat-v1-q4_0"
-MAX_HOSTS = 16
 
-Multiline = Literal["auto", "always", "never"]
-Api = Literal["ollama", "openai"]
-KeepAlive = str | int | float
-Headers = tuple[tuple[str, str], ...]
 Check = Callable[[Any], Any] | tuple[float, float] | None
 
-_DURATION = re.compile(r"-?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+")
-#: RFC 9110 ``token``: what a header name may be made of.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-#: Visible ASCII with spaces and tabs inside: a CR/LF could split the request, and anything
-#: h11 refuses it refuses with the value in the message, which must never reach a log.
-_FIELD_VALUE = re.compile(r"([\x21-\x7e]+([ \t]+[\x21-\x7e]+)*)?")
-_JSON_TYPES = {str: "string", list: "list", int: "number", float: "number", bool: "boolean"}
-
-
-class Invalid(ValueError):
-    """A refused value; ``got`` replaces the value in the message when it must not be shown."""
-
-    def __init__(self, wanted: str, got: str | None = None) -> None:
-        super().__init__(wanted)
-        self.got = got
 
 
 def key(
@@ -77,141 +56,6 @@ def nested(cls: type, doc: str) -> Any:
     return field(default_factory=cls, metadata={"doc": doc})
 
 
-# -- checks: return the value to store, or raise ValueError with what is wanted --------------
-
-
-def _between(lo: float, hi: float, whole: bool) -> Callable[[Any], Any]:
-    wanted = f"a whole number from {lo} to {hi}" if whole else f"a number from {lo:g} to {hi:g}"
-
-    def check(value: Any) -> Any:
-        # the range first: int() of an infinity (json reads "Infinity") would raise OverflowError
-        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-            raise ValueError(wanted)
-        if whole and value != int(value):
-            raise ValueError(wanted)
-        return int(value) if whole else float(value)
-
-    return check
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError("true or false")
-    return value
-
-
-def _model_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value.strip()):
-        raise ValueError("a model name such as codellama:7b-code")
-    return value.strip()
-
-
-def _hosts(value: Any) -> tuple[str, ...]:
-    """Refuse here, not when dialling, so that a bad host never half-applies new settings."""
-    if value is None or value == [] or (isinstance(value, str) and not value.strip()):
-        return ()
-    many = isinstance(value, list)
-    wanted = f"a host such as {EXAMPLE}, or a list of 1 to {MAX_HOSTS} hosts"
-    if not (many or isinstance(value, str)) or (many and len(value) > MAX_HOSTS):
-        raise ValueError(wanted)
-    kept: dict[Endpoint, str] = {}
-    for number, item in enumerate(value if many else [value], 1):
-        where = f" (host {number})" if many else ""
-        if not isinstance(item, str) or not item.strip():
-            raise ValueError(wanted + where)
-        try:
-            kept.setdefault(parse_endpoint(item), item.strip())  # one host spelled twice: once
-        except HostError as exc:
-            raise ValueError(f"{exc}{where}") from None
-    return tuple(kept.values())
-
-
-def _api(value: Any) -> Api:
-    if value in ("ollama", "openai"):
-        return value
-    raise ValueError('"ollama", or "openai" for an OpenAI-compatible /v1/completions server')
-
-
-def _headers(value: Any) -> Headers:
-    """Values keep ``${env:NAME}`` as written: it is filled in when sending, never stored."""
-    if value is None:
-        return ()
-    if not isinstance(value, Mapping):
-        raise Invalid(
-            'an object of header names to values, such as {"Authorization": '
-            '"Bearer ${env:OLLAMA_LSP_TOKEN}"}',
-            got=f"a {_JSON_TYPES.get(type(value), type(value).__name__)}",
-        )
-    seen: set[str] = set()
-    for name, text in value.items():
-        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
-            raise Invalid(
-                "header names made of letters, digits and !#$%&'*+-.^_`|~", got=f"the name {name!r}"
-            )
-        if name.lower() in seen:
-            raise Invalid("each header name once (names ignore case)", got=f"{name!r} twice")
-        seen.add(name.lower())
-        if not isinstance(text, str) or not is_header_value(text.strip(" \t")):
-            raise Invalid(
-                "header values of printable ASCII text without line breaks",
-                got=f"a value for {name!r}",
-            )
-    # the spaces around a value are not part of it (RFC 9110 5.5)
-    return tuple((name, text.strip(" \t")) for name, text in value.items())
-
-
-def is_header_value(text: str) -> bool:
-    """Whether ``text`` may be sent as a header value as it is (check it after expanding)."""
-    return _FIELD_VALUE.fullmatch(text) is not None
-
-
-def _ca_file(value: Any) -> str | None:
-    """Checked now, so a typo is named with its key instead of failing every TLS handshake."""
-    wanted = "a readable PEM file, such as /etc/ssl/certs/team-ca.pem"
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if not isinstance(value, str):
-        raise ValueError(wanted)
-    path = os.path.abspath(os.path.expanduser(value.strip()))
-    try:
-        with open(path, "rb") as pem:
-            text = pem.read(10_000_000)
-    except OSError:
-        raise ValueError(wanted) from None
-    if b"-----BEGIN CERTIFICATE-----" not in text:
-        raise ValueError(f"{wanted} (this one holds no -----BEGIN CERTIFICATE----- block)")
-    return path
-
-
-def _keep_alive(value: Any) -> KeepAlive:
-    if isinstance(value, bool):
-        raise ValueError('a duration such as "30m" or a number of seconds (-1 = forever)')
-    if isinstance(value, int | float) and math.isfinite(value):
-        return value
-    if isinstance(value, str) and (_DURATION.fullmatch(value.strip()) or value.strip() == "0"):
-        return value.strip()
-    raise ValueError('a duration such as "30m" or a number of seconds (-1 = forever)')
-
-
-def _multiline(value: Any) -> Multiline:
-    if value is True:
-        return "always"
-    if value is False:
-        return "never"
-    if value in ("auto", "always", "never"):
-        return value
-    raise ValueError('"auto", "always" or "never"')
-
-
-def _show_hosts(hosts: tuple[str, ...]) -> str | list[str] | None:
-    shown = [redact_userinfo(h) for h in hosts]
-    return None if not shown else shown[0] if len(shown) == 1 else shown
-
-
-def _show_headers(headers: Headers) -> dict[str, str]:
-    return {name: "***" for name, _ in headers}
-
-
 # -- the tree (key() returns a dataclasses.field, so RUF009 does not apply) -----------------
 # ruff: noqa: RUF009
 
@@ -223,7 +67,7 @@ class CompletionSettings:
     max_debounce_ms: int = key(300, "The longest adaptive wait (ms) after a keystroke.", (0, 5000))
     max_tokens: int = key(128, "Most tokens one suggestion may generate.", (1, 4096))
     temperature: float = key(0.2, "Sampling temperature.", (0.0, 2.0))
-    multiline: Multiline = key("auto", "When a suggestion may span lines.", _multiline)
+    multiline: Multiline = key("auto", "When a suggestion may span lines.", checks.multiline)
     prefix_lines: int = key(200, "Lines before the cursor in the prompt.", (0, 10_000))
     suffix_lines: int = key(60, "Lines after the cursor in the prompt.", (0, 10_000))
     context_tokens: int = key(4096, "Most num_ctx (the model's may be less).", (256, 262_144))
@@ -245,7 +89,7 @@ class CacheSettings:
 
 @dataclass(frozen=True, slots=True)
 class TlsSettings:
-    ca_file: str | None = key(None, "CA certificates (PEM) for https hosts.", _ca_file)
+    ca_file: str | None = key(None, "CA certificates (PEM) for https hosts.", checks.ca_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,19 +98,19 @@ class Settings:
     hosts: tuple[str, ...] = key(
         (),
         "Where Ollama listens: a URL or a list of them.",
-        _hosts,
+        checks.hosts,
         wire="host",
-        show=_show_hosts,
+        show=checks.show_hosts,
         secret=True,
     )
-    api: Api = key("ollama", 'The API: "ollama", or "openai" (/v1/completions).', _api)
+    api: Api = key("ollama", 'The API: "ollama", or "openai" (/v1/completions).', checks.api)
     #: Kept out of ``repr`` and stored unexpanded: ``${env:NAME}`` is filled in when sending.
     headers: Headers = key(
-        (), "HTTP headers for every request.", _headers, show=_show_headers, secret=True
+        (), "HTTP headers for every request.", checks.headers, show=checks.show_headers, secret=True
     )
-    model: str = key(DEFAULT_MODEL, "The completion model.", _model_name)
-    chat_model: str = key(DEFAULT_CHAT_MODEL, "The model ollama.chat uses.", _model_name)
-    keep_alive: KeepAlive = key("30m", "How long Ollama keeps the model loaded.", _keep_alive)
+    model: str = key(DEFAULT_MODEL, "The completion model.", checks.model_name)
+    chat_model: str = key(DEFAULT_CHAT_MODEL, "The model ollama.chat uses.", checks.model_name)
+    keep_alive: KeepAlive = key("30m", "How long Ollama keeps the model loaded.", checks.keep_alive)
     unload_previous: bool = key(True, "Free the previous model's memory on a switch.")
     completion: CompletionSettings = nested(CompletionSettings, "How suggestions are made.")
     cache: CacheSettings = nested(CacheSettings, "How suggestions are reused.")
@@ -388,9 +232,9 @@ def _checker(f: Field) -> Callable[[Any], Any]:
     if callable(check):
         return check
     if isinstance(check, tuple):
-        return _between(*check, whole=type(f.default) is int)
+        return checks.between(*check, whole=type(f.default) is int)
     if type(f.default) is bool:
-        return _bool
+        return checks.flag
     raise TypeError(f"setting {f.name} has no check: give key(...) one")
 
 

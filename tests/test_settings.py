@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from ollama_lsp import checks
 from ollama_lsp import settings as s
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -299,9 +300,9 @@ def test_spaces_around_a_header_value_are_not_part_of_it() -> None:
 
 
 def test_is_header_value_accepts_what_can_be_sent_as_it_is() -> None:
-    assert s.is_header_value("Bearer abc.def-123") and s.is_header_value("")
+    assert checks.is_header_value("Bearer abc.def-123") and checks.is_header_value("")
     for bad in [" lead", "trail ", "a\r\nb", "a\nb", "caf\u00e9", "nul\x00"]:
-        assert not s.is_header_value(bad), repr(bad)
+        assert not checks.is_header_value(bad), repr(bad)
 
 
 def test_a_bad_header_value_is_named_by_its_header() -> None:
