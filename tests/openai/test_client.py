@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import ssl
 from contextlib import aclosing
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from ollama_lsp.http.tls import client_context
 from ollama_lsp.openai import (
     MalformedResponse,
     ModelNotServed,
@@ -22,7 +25,12 @@ from ollama_lsp.openai import (
     StreamInterrupted,
 )
 from ollama_lsp.openai.types import CompletionChunk
-from ollama_lsp.provider.errors import CredentialsRejected, ProviderUnreachable
+from ollama_lsp.provider.errors import (
+    CertificateUntrusted,
+    CredentialsRejected,
+    ProviderUnreachable,
+)
+from tests.remote.certs import Certs, make_certs
 
 from .fake_server import FakeOpenAI, chunk
 
@@ -370,3 +378,55 @@ async def test_chat_whole_and_streamed(client: OpenAIClient, fake: FakeOpenAI) -
         "stream": False,
     }
     assert bodies[1]["stream"] is True
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is missing: apt-get install -y openssl")
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+async def test_https_with_a_team_ca(certs: Certs) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certs.cert, certs.key)
+    async with FakeOpenAI(ssl_context=context) as fake:
+        untrusted = OpenAIClient(fake.url)
+        trusted = OpenAIClient(fake.url, verify=client_context(str(certs.ca)))
+        try:
+            with pytest.raises(CertificateUntrusted) as caught:
+                await untrusted.list_models()
+            assert "ollama.tls.caFile" in caught.value.message and fake.url in caught.value.message
+            assert (await trusted.list_models()).ids == ("smollm2:135m",)
+            assert text_of(await collect(trusted)) == "def add(a, b):"
+        finally:
+            await untrusted.aclose()
+            await trusted.aclose()
+
+
+async def test_a_huge_model_list(fake: FakeOpenAI) -> None:
+    async def answer(request: web.Request, body: dict[str, Any]) -> web.Response:
+        return web.json_response({"data": [{"id": "m" * 4096}] * 64})
+
+    fake.handle("/v1/models", answer)
+    client = OpenAIClient(fake.url, max_body_bytes=64 * 1024)
+    try:
+        with pytest.raises(ResponseTooLarge):
+            await client.list_models()
+    finally:
+        await client.aclose()
+
+
+def test_a_pool_fails_over_on_these_errors() -> None:
+    """The contract with ``hosts.pool``: what moves a request to the next host."""
+    from ollama_lsp.hosts.pool import fails_over
+    from ollama_lsp.openai import OpenAIHTTPError, PoolExhausted
+
+    host = "http://gpu:8000"
+    assert fails_over(OpenAIUnreachable(host))
+    assert fails_over(CredentialsRejected(host, 401))
+    assert fails_over(OpenAIHTTPError(host, 503, "busy", what="the completion request"))
+    assert fails_over(OpenAITimeout(host, 120, "the completion request"))
+    assert fails_over(PoolExhausted(host, 100, "the completion request"))
+    assert not fails_over(OpenAIHTTPError(host, 400, "bad", what="the completion request"))
+    assert not fails_over(ModelNotServed("x", ("y",), host, status=404))
