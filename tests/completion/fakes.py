@@ -36,6 +36,10 @@ class FakeProvider(AiProvider):
         self.load_s = 0.0
         self.capabilities_s = 0.0
         self.capability_calls = 0
+        #: Set when the model's profile is asked for; while ``capabilities_gate`` is given,
+        #: the answer waits for it (a test edits the document meanwhile).
+        self.capabilities_asked = asyncio.Event()
+        self.capabilities_gate: asyncio.Event | None = None
         #: Prompt evaluation reported in the final chunk: (tokens/s, chars a token), or None.
         self.eval_rate: tuple[float, float] | None = None
         self.fail: ProviderError | None = None
@@ -52,8 +56,11 @@ class FakeProvider(AiProvider):
 
     async def capabilities(self, model: str) -> ProviderCapabilities:
         self.capability_calls += 1
+        self.capabilities_asked.set()
+        if self.capabilities_gate is not None:
+            await self.capabilities_gate.wait()
         if self.capabilities_s:
-            await asyncio.sleep(self.capabilities_s)
+            await asyncio.sleep(self.capabilities_s)  # a model that is slow to describe, on purpose
         if isinstance(self.fail, ProviderError) and "capabilities" in self.fail.message:
             raise self.fail
         return ProviderCapabilities(
@@ -82,10 +89,10 @@ class FakeProvider(AiProvider):
         self.steered = ""
         finished = False
         try:
-            await asyncio.sleep(self.first_token_s)
+            await asyncio.sleep(self.first_token_s)  # the model's pace is what tests time
             for i, token in enumerate(TOKEN.findall(text)[: request.max_tokens]):
                 if i and self.token_s:
-                    await asyncio.sleep(self.token_s)
+                    await asyncio.sleep(self.token_s)  # (flights, deadlines, grace periods)
                 self.tokens_sent += 1
                 self.streaming.set()
                 yield TextChunk(token)

@@ -122,7 +122,8 @@ async def test_debounce_supersedes_older_request_which_is_answered_empty() -> No
     provider = FakeProvider()
     engine, _ = make_engine(provider, debounce_ms=200)
     older = asyncio.create_task(engine.complete(query()))
-    await asyncio.sleep(0)  # let it reach its debounce wait
+    # once the profile is asked for, nothing awaits before the debounce wait: it is there
+    await asyncio.wait_for(provider.capabilities_asked.wait(), 2)
     newer = await engine.complete(typed("("))
     assert await older == ""
     assert newer == "return a + b"
@@ -138,7 +139,7 @@ async def test_adaptive_debounce_waits_out_a_typist_mid_word(adaptive: bool, cal
         provider, debounce_ms=20, max_debounce_ms=2000, adaptive_debounce=adaptive
     )
     first = asyncio.create_task(engine.complete(typed("ret")))
-    await asyncio.sleep(0.15)
+    await asyncio.sleep(0.15)  # the typing gap itself is what the adaptive debounce measures
     await engine.complete(typed("ret("))  # a new prompt (mid-word ones heal to the same)
     await first
     assert len(provider.generations) == calls

@@ -121,13 +121,14 @@ async def test_edits_while_the_profile_is_fetched_do_not_mix_versions() -> None:
     """The query holds the live line list; the engine cuts what it needs before awaiting."""
     provider = FakeProvider(insert=False)
     provider.default = " f()"
-    provider.capabilities_s = 0.1
+    provider.capabilities_gate = answer = asyncio.Event()
     engine, _ = make_engine(provider, indent="")
     lines = ["def f():", "    return 1", "", "x = f"]
     query = Query(uri=URI, lines=lines, line=3, column=5, invoked=True)
     pending = asyncio.ensure_future(engine.complete(query))
-    await asyncio.sleep(0.02)
+    await asyncio.wait_for(provider.capabilities_asked.wait(), 2)
     del lines[0:3]  # the user deleted lines above while we waited
+    answer.set()
     await pending
     (request,) = provider.generations
     assert "def f():\n    return 1\n\nx =" in request.prompt  # " f" healed

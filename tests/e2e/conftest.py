@@ -7,6 +7,7 @@ needs the double's random port in ``OLLAMA_HOST``; so ``start_lsp`` builds the p
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -80,6 +81,35 @@ def quiet_background(options: Any) -> Any:
     if isinstance(completion, dict):
         section["completion"] = {**BACKGROUND_OFF, **completion}
     return {**options, "ollama": section} if nested else section
+
+
+async def notified_until(
+    client: LanguageClient, method: str, condition: Callable[[], object], within: float = 10.0
+) -> None:
+    """Wait until ``condition()`` holds, checked again as each ``method`` notification arrives.
+
+    The waiter is registered before each check, so a notification arriving between the check
+    and the wait is not missed (``client.wait_for_notification`` registers only when awaited).
+    """
+    async with asyncio.timeout(within):
+        while True:
+            arrived = client.protocol.wait_for_notification_async(method)
+            # pytest-lsp fails waiters left pending at exit: nobody needs to hear about it
+            arrived.add_done_callback(lambda f: f.cancelled() or f.exception())
+            if condition():
+                return
+            await asyncio.shield(arrived)  # a timeout must not cancel pytest-lsp's future
+
+
+def progress_ended(client: LanguageClient, title: str) -> bool:
+    """Whether a work-done progress titled ``title`` has begun and ended."""
+    return any(
+        isinstance(reports[0], types.WorkDoneProgressBegin)
+        and reports[0].title == title
+        and isinstance(reports[-1], types.WorkDoneProgressEnd)
+        for reports in client.progress_reports.values()
+        if reports
+    )
 
 
 def generate_calls(double) -> list:

@@ -10,7 +10,15 @@ from lsprotocol import types
 
 from ollama_lsp.settings import DEFAULT_MODEL
 
-from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
+from .conftest import (
+    StartLsp,
+    generate_calls,
+    inline,
+    inline_client_capabilities,
+    notified_until,
+    open_document,
+    progress_ended,
+)
 
 URI = "file:///work/project/calc.py"
 DOC = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
@@ -46,11 +54,8 @@ async def test_recovers_when_ollama_is_reachable(
         types.DidChangeConfigurationParams(settings={"ollama": {"host": ollama_double.host}})
     )
     ollama_double.script("return a + b")
-    for _ in range(50):  # the notification is processed asynchronously
-        items = await inline(client, URI, 1, 4)
-        if items:
-            break
-    assert [i.insert_text for i in items] == ["return a + b"]
+    # the server reads messages in order: the request after the change is served with it
+    assert [i.insert_text for i in await inline(client, URI, 1, 4)] == ["return a + b"]
 
 
 async def test_missing_model_offers_a_pull_that_runs_with_progress(
@@ -74,20 +79,12 @@ async def test_missing_model_offers_a_pull_that_runs_with_progress(
     await asyncio.wait_for(answered.wait(), 5)
     assert len(offers) == 1
     assert f"'{DEFAULT_MODEL}' is not installed" in offers[0].message
-    await ollama_double.wait_for_async(
-        lambda r: r.path == "/api/pull" and r.finished is not None, timeout=5
-    )
+    # the model is available from the moment the pull's progress ends
+    pulled = f"Pulling {DEFAULT_MODEL}"
+    await notified_until(client, types.PROGRESS, lambda: progress_ended(client, pulled))
+    assert [r for r in ollama_double.requests_to("/api/pull") if r.finished]
     ollama_double.script("return a + b")
-    for _ in range(50):
-        items = await inline(client, URI, 1, 4)
-        if items:
-            break
-    assert [i.insert_text for i in items] == ["return a + b"]
-    ends = [
-        r for reports in client.progress_reports.values() for r in reports
-        if isinstance(r, types.WorkDoneProgressEnd)
-    ]  # fmt: skip
-    assert ends
+    assert [i.insert_text for i in await inline(client, URI, 1, 4)] == ["return a + b"]
 
 
 @pytest.mark.parametrize(

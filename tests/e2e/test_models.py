@@ -11,7 +11,15 @@ from pygls.exceptions import JsonRpcException
 
 from ollama_lsp.settings import DEFAULT_CHAT_MODEL, DEFAULT_MODEL
 
-from .conftest import StartLsp, generate_calls, inline, inline_client_capabilities, open_document
+from .conftest import (
+    StartLsp,
+    generate_calls,
+    inline,
+    inline_client_capabilities,
+    notified_until,
+    open_document,
+    progress_ended,
+)
 
 URI = "file:///work/project/calc.py"
 DOC = "def add(a, b):\n    \n"
@@ -224,9 +232,7 @@ async def test_selecting_a_model_not_pulled_offers_the_pull_then_selects(
     assert f"'{name}' is not installed" in str(err.value)
     assert (await run(client, "ollama.status"))["model"] == DEFAULT_MODEL
     await asyncio.wait_for(offered.wait(), 5)
-    for _ in range(200):
-        if (await run(client, "ollama.status"))["model"] == name:
-            break
-        await asyncio.sleep(0.05)
+    # the pull, then the selection's load: it is selected when its progress ends
+    await notified_until(client, types.PROGRESS, lambda: progress_ended(client, f"Loading {name}"))
     assert (await run(client, "ollama.status"))["model"] == name
     assert [r for r in ollama_double.requests_to("/api/pull") if r.finished]
