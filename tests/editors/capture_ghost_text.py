@@ -49,6 +49,7 @@ vim.api.nvim_create_autocmd("LspAttach", {
 
 
 def wait_until(check: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll: a tmux screen tells no one when it changes (this is a script, not a test)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()

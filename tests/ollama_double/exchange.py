@@ -114,7 +114,7 @@ class Exchange:
         if self._due(final):
             await self._fire_stream_fault()
         await self._write((marshal(obj) + "\n").encode(), text)
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one line per turn: a client may close or cancel between them
 
     async def stream_error(self, message: str) -> web.StreamResponse:
         """An error from the stream's channel: a JSON error before output, else an error line."""

@@ -39,7 +39,7 @@ async def pull(request: web.Request, ex: Exchange) -> web.StreamResponse:
 
     async def emit(obj: dict[str, Any], *, final: bool = False, tick: bool = False) -> None:
         nonlocal last
-        if tick and state.latency.pull_tick_s > 0:
+        if tick and state.latency.pull_tick_s > 0:  # a download's pace, set by the test
             await asyncio.sleep(state.latency.pull_tick_s)
         last = obj
         if ex.streaming:

@@ -68,6 +68,7 @@ def scripted_entry(top: int, ranked: dict[str, list[str]]) -> Callable[[str], En
 
 
 async def _pause(seconds: float) -> None:
+    """The scripted model's pace (``latency``): the time a stream takes is what tests set."""
     if seconds > 0:
         await asyncio.sleep(seconds)
 
