@@ -25,27 +25,17 @@ Design points, each learned from how Ollama behaves (see the wire notes in the r
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from typing import Any
 
 import httpx
 
 from ..http.connections import MAX_CONNECTIONS, Connections
 from ..http.endpoint import Endpoint, parse_endpoint
-from ..http.exchange import Exchange, Limits, TooLarge
-from ..http.tls import certificate_problem
-from ..provider.errors import CertificateUntrusted
-from .errors import (
-    MalformedResponse,
-    OllamaTimeout,
-    OllamaUnreachable,
-    PoolExhausted,
-    ResponseTooLarge,
-)
+from ..http.exchange import Limits
+from .calls import Calls
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -65,14 +55,10 @@ from .wire import (
     TextBudget,
     as_list,
     chat_body,
-    check_status,
-    describe,
     drop_none,
-    error_text,
     generate_body,
     logprobs_fields,
 )
-from .wire import parse as parse_json
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +110,11 @@ class OllamaClient:
             headers=headers,
             verify=verify,
         )
+        self._calls = Calls(
+            self._connections,
+            request_timeout=request_timeout,
+            first_byte_timeout=first_byte_timeout,
+        )
 
     @property
     def host(self) -> str:
@@ -150,24 +141,28 @@ class OllamaClient:
     # -- small JSON calls -------------------------------------------------------------------
 
     async def version(self) -> str:
-        data = await self._json("GET", "/api/version", what="the version request")
+        data = await self._calls.json("GET", "/api/version", what="the version request")
         return str(data.get("version", ""))
 
     async def list_models(self) -> list[ModelInfo]:
-        data = await self._json("GET", "/api/tags", what="the model list request")
+        data = await self._calls.json("GET", "/api/tags", what="the model list request")
         return [model_info(m) for m in as_list(data.get("models")) if isinstance(m, dict)]
 
     async def show(self, model: str) -> ShowInfo:
-        data = await self._json("POST", "/api/show", {"model": model}, what="show", model=model)
+        data = await self._calls.json(
+            "POST", "/api/show", {"model": model}, what="show", model=model
+        )
         return show_info(data)
 
     async def ps(self) -> list[RunningModel]:
-        data = await self._json("GET", "/api/ps", what="the loaded-models request")
+        data = await self._calls.json("GET", "/api/ps", what="the loaded-models request")
         models = as_list(data.get("models"))
         return [running_model(m) for m in models if isinstance(m, dict)]
 
     async def delete(self, model: str) -> None:
-        await self._json("DELETE", "/api/delete", {"model": model}, what="delete", model=model)
+        await self._calls.json(
+            "DELETE", "/api/delete", {"model": model}, what="delete", model=model
+        )
 
     async def load(
         self, model: str, *, keep_alive: KeepAlive = None, options: GenerateOptions | None = None
@@ -186,12 +181,14 @@ class OllamaClient:
             }
         )
         timeout = self.first_byte_timeout
-        await self._json("POST", "/api/generate", body, what="load", model=model, limit=timeout)
+        await self._calls.json(
+            "POST", "/api/generate", body, what="load", model=model, limit=timeout
+        )
 
     async def unload(self, model: str) -> None:
         """Ask Ollama to free ``model``'s memory now (``keep_alive: 0``, empty prompt)."""
         body = {"model": model, "keep_alive": 0, "stream": False}
-        await self._json("POST", "/api/generate", body, what="unload", model=model)
+        await self._calls.json("POST", "/api/generate", body, what="unload", model=model)
 
     # -- streams ----------------------------------------------------------------------------
 
@@ -212,7 +209,7 @@ class OllamaClient:
         ``logprobs`` when asked for, see ``generate_stream``)."""
         body = generate_body(model, prompt, suffix, raw, system, options, keep_alive, False)
         body |= logprobs_fields(logprobs, top_logprobs)
-        data = await self._json(
+        data = await self._calls.json(
             "POST", "/api/generate", body, what="generate", model=model,
             limit=self.first_byte_timeout,
         )  # fmt: skip
@@ -240,7 +237,7 @@ class OllamaClient:
         body = generate_body(model, prompt, suffix, raw, system, options, keep_alive, True)
         body |= logprobs_fields(logprobs, top_logprobs)
         text = TextBudget(self.max_text_chars, "generate")
-        stream = self._stream("/api/generate", body, what="generate", model=model)
+        stream = self._calls.stream("/api/generate", body, what="generate", model=model)
         async with aclosing(stream):
             async for data in stream:
                 chunk = GenerateChunk.from_json(data)
@@ -256,7 +253,7 @@ class OllamaClient:
         keep_alive: KeepAlive = None,
     ) -> ChatChunk:
         body = chat_body(model, messages, options, keep_alive, False)
-        data = await self._json(
+        data = await self._calls.json(
             "POST", "/api/chat", body, what="chat", model=model, limit=self.first_byte_timeout
         )
         return ChatChunk.from_json(data)
@@ -271,7 +268,7 @@ class OllamaClient:
     ) -> AsyncIterator[ChatChunk]:
         body = chat_body(model, messages, options, keep_alive, True)
         text = TextBudget(self.max_text_chars, "chat")
-        stream = self._stream("/api/chat", body, what="chat", model=model)
+        stream = self._calls.stream("/api/chat", body, what="chat", model=model)
         async with aclosing(stream):
             async for data in stream:
                 chunk = ChatChunk.from_json(data)
@@ -281,126 +278,7 @@ class OllamaClient:
     async def pull(self, model: str) -> AsyncIterator[PullProgress]:
         """Stream a pull's progress, ending with ``status == "success"``."""
         body = {"model": model, "stream": True}
-        stream = self._stream("/api/pull", body, what="pull", model=model)
+        stream = self._calls.stream("/api/pull", body, what="pull", model=model)
         async with aclosing(stream):
             async for data in stream:
                 yield pull_progress(data)
-
-    # -- plumbing ---------------------------------------------------------------------------
-
-    async def _json(
-        self,
-        method: str,
-        path: str,
-        body: dict[str, Any] | None = None,
-        *,
-        what: str,
-        model: str | None = None,
-        limit: float | None = None,
-    ) -> dict[str, Any]:
-        timeout = self.request_timeout if limit is None else limit
-        exchange: Exchange | None = None
-        try:
-            async with asyncio.timeout(timeout):
-                exchange, response = await self._open(method, path, body, what, lines=False)
-                content = await exchange.body()
-            await exchange.settle(DRAIN_TIMEOUT_S)
-        except TimeoutError:
-            raise OllamaTimeout(self.host, timeout, f"the {what} request") from None
-        except TooLarge as exc:
-            raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
-        except httpx.TransportError as exc:
-            raise MalformedResponse(describe(exc), what=f"the {what} request") from exc
-        finally:
-            if exchange is not None:
-                exchange.abort()
-        check_status(self.host, response, content, what, model)
-        if not content.strip():
-            return {}  # delete answers 200 with an empty body
-        data = parse_json(content, f"the {what} request")
-        if "error" in data:
-            raise error_text(str(data["error"]), None, what, model)
-        return data
-
-    async def _stream(
-        self, path: str, body: dict[str, Any], *, what: str, model: str
-    ) -> AsyncIterator[dict[str, Any]]:
-        exchange: Exchange | None = None
-        try:
-            try:
-                async with asyncio.timeout(self.first_byte_timeout):
-                    exchange, response = await self._open("POST", path, body, what, lines=True)
-                    if not response.is_success:
-                        check_status(self.host, response, await exchange.body(), what, model)
-            except TimeoutError:
-                raise OllamaTimeout(
-                    self.host, self.first_byte_timeout, f"the {what} request"
-                ) from None
-            finished = False
-            async for line in exchange.iter_lines():
-                data = parse_json(line, f"the {what} request")
-                if "error" in data:
-                    raise error_text(str(data["error"]), None, what, model)
-                if data.get("done") is True or data.get("status") == "success":
-                    finished = True
-                    await exchange.settle(DRAIN_TIMEOUT_S)
-                    yield data
-                    break
-                yield data
-            if not finished:
-                raise MalformedResponse(
-                    "the stream ended before Ollama said it was done", what=f"the {what} request"
-                )
-        except TooLarge as exc:
-            raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
-        except httpx.TransportError as exc:
-            raise MalformedResponse(
-                f"the connection broke mid-stream ({describe(exc)})", what=f"the {what} request"
-            ) from exc
-        finally:
-            if exchange is not None:
-                exchange.abort()  # a no-op once the stream was read to its end
-
-    async def _open(
-        self, method: str, path: str, body: dict[str, Any] | None, what: str, *, lines: bool
-    ) -> tuple[Exchange, httpx.Response]:
-        """Start an exchange and wait for its headers; one retry for a wedged pool or a
-        keep-alive connection that Ollama had closed (after a restart, say) before answering."""
-        log.debug("ollama %s %s", method, path)
-        for attempt in (1, 2):
-            exchange = self._connections.start(method, path, body, lines=lines)
-            try:
-                return exchange, await exchange.head()
-            except httpx.PoolTimeout:
-                if not self._pool_lost(exchange) or attempt == 2:
-                    raise PoolExhausted(
-                        self.host, self._connections.max_connections, f"the {what} request"
-                    ) from None
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                problem = certificate_problem(exc)
-                if problem is not None:
-                    raise CertificateUntrusted(self.host, problem) from exc
-                raise OllamaUnreachable(self.host) from exc
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                if attempt == 2:
-                    raise MalformedResponse(
-                        f"no response ({describe(exc)})", what=f"the {what} request"
-                    ) from exc
-                log.debug("%s %s: closed before an answer (%s); retrying", method, path, exc)
-            except httpx.TransportError as exc:
-                raise MalformedResponse(
-                    f"no response ({describe(exc)})", what=f"the {what} request"
-                ) from exc
-            except BaseException:
-                exchange.abort()
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _pool_lost(self, exchange: Exchange) -> bool:
-        """After a pool timeout: rebuild the pool if connections were lost; retry if so."""
-        if exchange.http is not self._connections.http:
-            return True  # another request already replaced the pool
-        if self._connections.wedged(exchange):
-            self._connections.rebuild()
-            return True
-        return False
