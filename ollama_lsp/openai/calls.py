@@ -103,7 +103,7 @@ class Calls:
     async def events(
         self, route: str, body: dict[str, Any], *, what: str, model: str
     ) -> AsyncIterator[Any]:
-        """The stream's events as JSON objects, then ``_END`` at ``[DONE]``; errors typed."""
+        """The stream's events as JSON objects, then ``END`` at ``[DONE]``; errors typed."""
         path = wire.api_path(self.endpoint.url, route)
         exchange: Exchange | None = None
         try:
