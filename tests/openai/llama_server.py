@@ -22,7 +22,7 @@ from tests.real import models
 
 #: What ``python -m llama_cpp.server`` imports beyond llama_cpp itself (its ``[server]`` extra).
 SERVER_MODULES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context", "pydantic_settings")
-INSTALL = "pip install 'llama-cpp-python[server]==0.3.36' (or pip install -e '.[test]')"
+INSTALL = "pip install 'llama-cpp-python[server]==0.3.36', or pip install -e '.[test]'"
 READY = "Uvicorn running on"
 N_CTX = 2048
 
