@@ -1,10 +1,11 @@
 """One OpenAI-compatible server's HTTP calls — a JSON answer or a stream of server-sent
 events — with every failure typed (``errors``) and every read bounded.
 
-The request/response discipline of ``ollama.client``, on the same plumbing: each call runs in an
+The request/response discipline of ``ollama.calls``, on the same plumbing: each call runs in an
 ``Exchange`` (cancelling a caller never cancels httpx mid-request; leaving a stream aborts the
-exchange, which closes the connection), a short connect timeout, a generous first-byte timeout,
-none once a stream flows, one retry for a wedged pool or a stale keep-alive connection.
+exchange, which closes the connection), opened by ``http.opening`` (one retry for a wedged pool
+or a stale keep-alive connection), a short connect timeout, a generous first-byte timeout, none
+once a stream flows.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import httpx
 from ..http.connections import Connections
 from ..http.endpoint import Endpoint
 from ..http.exchange import Exchange, TooLarge
-from ..http.tls import certificate_problem
-from ..provider.errors import CertificateUntrusted
+from ..http.opening import open_exchange
+from ..provider.errors import ProviderError
 from . import wire
 from .errors import (
     MalformedResponse,
@@ -40,6 +41,22 @@ DRAIN_TIMEOUT_S = 0.5
 
 #: Where a stream's ``[DONE]`` was.
 END = object()
+
+
+class _Failures:
+    """Our errors for what fails before a response starts (``http.opening``)."""
+
+    def pool_exhausted(self, host: str, connections: int, what: str) -> ProviderError:
+        return PoolExhausted(host, connections, what)
+
+    def unreachable(self, host: str) -> ProviderError:
+        return OpenAIUnreachable(host)
+
+    def no_response(self, detail: str, what: str) -> ProviderError:
+        return MalformedResponse(detail, what=what)
+
+
+_FAILURES = _Failures()
 
 
 class Calls:
@@ -150,43 +167,10 @@ class Calls:
     async def _open(
         self, method: str, path: str, body: dict[str, Any] | None, what: str, *, lines: bool
     ) -> tuple[Exchange, httpx.Response]:
-        """Start an exchange and wait for its headers; one retry for a wedged pool or a
-        keep-alive connection the server had closed before answering."""
         log.debug("openai %s %s", method, path)
-        for attempt in (1, 2):
-            exchange = self._connections.start(method, path, body, lines=lines)
-            try:
-                return exchange, await exchange.head()
-            except httpx.PoolTimeout:
-                if not self._pool_lost(exchange) or attempt == 2:
-                    raise PoolExhausted(
-                        self.host, self._connections.max_connections, what
-                    ) from None
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                problem = certificate_problem(exc)
-                if problem is not None:
-                    raise CertificateUntrusted(self.host, problem) from exc
-                raise OpenAIUnreachable(self.host) from exc
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                if attempt == 2:
-                    raise MalformedResponse(
-                        f"no response ({wire.describe(exc)})", what=what
-                    ) from exc
-                log.debug("%s %s: closed before an answer (%s); retrying", method, path, exc)
-            except httpx.TransportError as exc:
-                raise MalformedResponse(f"no response ({wire.describe(exc)})", what=what) from exc
-            except BaseException:
-                exchange.abort()
-                raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _pool_lost(self, exchange: Exchange) -> bool:
-        if exchange.http is not self._connections.http:
-            return True
-        if self._connections.wedged(exchange):
-            self._connections.rebuild()
-            return True
-        return False
+        return await open_exchange(
+            self._connections, method, path, body, what, lines=lines, failures=_FAILURES
+        )
 
 
 async def until_drained(
