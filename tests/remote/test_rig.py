@@ -6,6 +6,7 @@ flow line by line, a dead upstream costs no POST, and the README shows exactly t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import ssl
@@ -15,9 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ollama.hostile import Received, hostile_server, send
+
 from .certs import Certs
 from .conftest import ANSWER, TOKEN
-from .nginx import CONFIG, Nginx
+from .nginx import CONFIG, Nginx, need_nginx
 from .upstreams import Upstream
 
 README = Path(__file__).parents[2] / "README.md"
@@ -50,6 +53,30 @@ def test_the_token_opens_https_and_stays_at_nginx(
     assert answer.status_code == 200 and "version" in answer.json()
     log = nginx.access_log.read_text()
     assert " team " in log and TOKEN not in log
+
+
+async def test_ollama_sees_neither_the_token_nor_a_host_name_it_would_refuse(certs: Certs) -> None:
+    """An Ollama bound to loopback answers 403 to unknown Host names; the token is nginx's."""
+
+    async def answer(request: Received, writer: asyncio.StreamWriter) -> None:
+        await send(writer, 200, {"version": "0.12.0"})
+
+    async with hostile_server(answer) as ollama:
+        proxy = Nginx(
+            upstreams=(ollama.host, ollama.host),
+            cert=certs.cert,
+            key=certs.key,
+            token=TOKEN,
+            binary=need_nginx(),
+        )
+        with proxy:
+            async with httpx.AsyncClient(verify=trust(certs), headers=authorized()) as http:
+                answered = await http.get(f"{proxy.https_url}/api/version")
+    assert answered.json() == {"version": "0.12.0"}
+    (seen,) = ollama.received
+    assert seen.headers["host"] == "localhost"
+    assert "authorization" not in seen.headers
+    assert TOKEN not in repr(seen)
 
 
 def test_tls_is_verified_against_the_teams_ca(nginx: Nginx) -> None:
@@ -91,6 +118,39 @@ def test_a_dead_upstream_costs_no_request(
             assert answer.status_code == 200, answer.text
             assert answer.json()["response"] == ANSWER
         assert len(other.completions()) == 5
+
+
+def test_nginx_keeps_its_connections_to_ollama_alive(
+    nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    with httpx.Client(verify=trust(certs), headers=authorized()) as http:
+        for _ in range(6):
+            answer = http.post(
+                f"{nginx.https_url}/api/generate", json={**GENERATE, "stream": False}
+            )
+            assert answer.status_code == 200
+    (serving,) = [u for u in upstreams if u.completions()]
+    assert len(serving.completions()) == 6
+    assert len({r.peer for r in serving.completions()}) <= 2  # one per nginx worker at most
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_a_post_answered_with_a_gateway_error_is_sent_to_the_other_server(
+    nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream], status: int
+) -> None:
+    """The POST reached Ollama, so only ``non_idempotent`` lets nginx send it again."""
+    with httpx.Client(verify=trust(certs), headers=authorized()) as http:
+        url = f"{nginx.https_url}/api/generate"
+        assert http.post(url, json={**GENERATE, "stream": False}).status_code == 200
+        (serving,) = [u for u in upstreams if u.completions()]
+        (other,) = [u for u in upstreams if u is not serving]
+        assert serving.double is not None
+        serving.double.inject_fault("http_error", status=status, times=None)
+        answer = http.post(url, json=GENERATE)
+        assert answer.status_code == 200, answer.text
+        assert "".join(json.loads(line)["response"] for line in answer.iter_lines()) == ANSWER
+    assert [r.status for r in serving.double.requests_to("/api/generate")][-1] == status
+    assert len(other.completions()) == 1
 
 
 def test_all_upstreams_down_is_an_ollama_style_error(
