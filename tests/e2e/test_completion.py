@@ -1,13 +1,17 @@
 """Inline completion end to end: the real server process, a real HTTP double, real editors'
-capabilities. Every assertion about what Ollama saw is made on what the double received."""
+capabilities. Every assertion about what Ollama saw is made on what the double received.
+
+Tests taking ``client`` share the module's server, once per recorded editor (conftest)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 from ollama_lsp.settings import DEFAULT_MODEL
+from tests.ollama_double import OllamaDouble
 
 from .conftest import (
     StartLsp,
@@ -25,16 +29,15 @@ PREFIX, SUFFIX = DOC[: DOC.index("    \n") + 4], DOC[DOC.index("    \n") + 4 :]
 
 
 async def test_codellama_fim_request_carries_prefix_and_suffix_exactly(
-    start_lsp: StartLsp, ollama_double
+    client: LanguageClient, double: OllamaDouble
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
     open_document(client, URI, DOC)
-    ollama_double.script("return a + b")
+    double.script("return a + b")
     items = await inline(client, URI, LINE, CHAR)
     assert [i.insert_text for i in items] == ["return a + b"]
     assert items[0].range == types.Range(types.Position(1, 4), types.Position(1, 4))
     assert items[0].command is not None and items[0].command.command == "ollama.accepted"
-    (call,) = generate_calls(ollama_double)
+    (call,) = generate_calls(double)
     assert call.body["model"] == DEFAULT_MODEL
     assert call.body["raw"] is True
     assert call.body["prompt"] == f"<PRE> {PREFIX} <SUF>{SUFFIX} <MID>"
@@ -43,11 +46,11 @@ async def test_codellama_fim_request_carries_prefix_and_suffix_exactly(
 
 
 async def test_repeat_and_typing_through_make_no_new_calls(
-    start_lsp: StartLsp, ollama_double
+    client: LanguageClient, double: OllamaDouble
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
+    before = await _status(client)  # the module's server: counts from earlier tests
     open_document(client, URI, DOC)
-    ollama_double.script("return a + b")
+    double.script("return a + b")
     first = await inline(client, URI, LINE, CHAR)
     again = await inline(client, URI, LINE, CHAR)
     assert [i.insert_text for i in again] == [i.insert_text for i in first]
@@ -55,22 +58,21 @@ async def test_repeat_and_typing_through_make_no_new_calls(
         insert_text(client, URI, 1 + n, LINE, CHAR + n - 1, ch)
         items = await inline(client, URI, LINE, CHAR + n, invoked=False)
         assert [i.insert_text for i in items] == ["return a + b"[n:]]
-    assert len(generate_calls(ollama_double)) == 1
+    assert len(generate_calls(double)) == 1
     await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="ollama.accepted", arguments=[URI])
     )
-    status = await client.workspace_execute_command_async(
-        types.ExecuteCommandParams(command="ollama.status")
-    )
-    assert status["cache"]["typedThrough"] == 3
-    assert status["completions"]["accepted"] == 1
+    status = await _status(client)
+    assert status["cache"]["typedThrough"] - before["cache"]["typedThrough"] == 3
+    assert status["completions"]["accepted"] - before["completions"]["accepted"] == 1
 
 
-async def test_cancel_request_closes_the_ollama_stream(start_lsp: StartLsp, ollama_double) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_cancel_request_closes_the_ollama_stream(
+    client: LanguageClient, double: OllamaDouble
+) -> None:
     open_document(client, URI, DOC)
-    ollama_double.script(" ".join(["x"] * 400))
-    ollama_double.latency.per_token_s = 0.05
+    double.script(" ".join(["x"] * 400))
+    double.latency.per_token_s = 0.05
     params = types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri=URI),
         position=types.Position(LINE, CHAR),
@@ -83,11 +85,11 @@ async def test_cancel_request_closes_the_ollama_stream(start_lsp: StartLsp, olla
             types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="cancel-me"
         )
     )
-    await ollama_double.wait_for_async(
+    await double.wait_for_async(
         lambda r: r.path == "/api/generate" and r.chunks_sent >= 1, timeout=5
     )
     client.cancel_request(types.CancelParams(id="cancel-me"))
-    record = await ollama_double.wait_for_async(lambda r: r.disconnected, timeout=1.0)
+    record = await double.wait_for_async(lambda r: r.disconnected, timeout=1.0)
     assert record.chunks_sent < 400
     try:
         await asyncio.wait_for(future, 2)
@@ -141,32 +143,32 @@ async def test_accents_and_emoji_prefix_ends_at_the_cursor(
         assert prefix.endswith(line.removesuffix(" ")), (caps, prefix[-40:])
 
 
-async def test_huge_document_prompt_stays_within_budget(start_lsp: StartLsp, ollama_double) -> None:
+async def test_huge_document_prompt_stays_within_budget(
+    client: LanguageClient, double: OllamaDouble
+) -> None:
     body = "".join(f"def f{i}(x):\n    return x * {i}\n\n" for i in range(70_000))
     assert len(body) > 2_000_000
     text = body + "def target(a, b):\n    \n" + body
     line = body.count("\n") + 1
-    client = await start_lsp(inline_client_capabilities())
     open_document(client, URI, text)
-    ollama_double.script("return a * b")
+    double.script("return a * b")
     items = await inline(client, URI, line, 4)
     assert [i.insert_text for i in items] == ["return a * b"]
-    (call,) = generate_calls(ollama_double)
+    (call,) = generate_calls(double)
     num_ctx = call.body["options"]["num_ctx"]
     assert len(call.body["prompt"]) < num_ctx * 4  # far below the document, within the window
     assert "def target(a, b):\n    " in call.body["prompt"]
 
 
 async def test_slow_completion_shows_progress_fast_one_does_not(
-    start_lsp: StartLsp, ollama_double
+    client: LanguageClient, double: OllamaDouble
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
     open_document(client, URI, DOC)
-    ollama_double.script("return a + b")
+    double.script("return a + b")
     await inline(client, URI, LINE, CHAR)
     assert not client.progress_reports
-    ollama_double.script("return a - b")
-    ollama_double.latency.first_token_s = 0.6
+    double.script("return a - b")
+    double.latency.first_token_s = 0.6
     await inline(client, URI, 2, 0)
     (reports,) = client.progress_reports.values()
     assert isinstance(reports[0], types.WorkDoneProgressBegin)
@@ -189,8 +191,9 @@ async def test_invalid_settings_are_named_once(start_lsp: StartLsp, ollama_doubl
     assert generate_calls(ollama_double)[0].body["options"]["num_predict"] == 128
 
 
-async def test_unknown_document_and_bad_position_get_clear_errors(start_lsp: StartLsp) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_unknown_document_and_bad_position_get_clear_errors(
+    client: LanguageClient, double: OllamaDouble
+) -> None:
     try:
         await inline(client, "file:///nope.py", 0, 0)
     except Exception as exc:
@@ -205,6 +208,12 @@ async def test_unknown_document_and_bad_position_get_clear_errors(start_lsp: Sta
     else:
         raise AssertionError("a line past the end must be an error")
     assert await inline(client, URI, 0, 999) is not None  # past end of line: clamped per spec
+
+
+async def _status(client: LanguageClient) -> dict:
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="ollama.status")
+    )
 
 
 def _split_steps(calls: list) -> tuple[list, list]:

@@ -10,6 +10,7 @@ import signal
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from .conftest import generate_calls
 from .wire import Wire, frame
@@ -19,7 +20,7 @@ DOC = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
 INVALID_PARAMS, INVALID_REQUEST, NOT_INITIALIZED, PARSE_ERROR = -32602, -32600, -32002, -32700
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")  # the loop every e2e test runs in (conftest)
 async def wire(ollama_double) -> AsyncIterator[Wire]:
     started: list[Wire] = []
     yield lambda **kw: _start(ollama_double.host, started, **kw)  # type: ignore[misc]
