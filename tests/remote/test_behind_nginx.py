@@ -174,3 +174,22 @@ async def test_a_token_written_into_the_settings_is_not_logged_either(
     open_document(session.client, URI, DOC)
     assert await complete(session.client, 0) == [ANSWER]
     await session.assert_secret_kept()
+
+
+async def test_a_request_whose_upstream_dies_before_answering_is_answered_by_the_other(
+    start_remote: StartRemote, nginx: Nginx, certs: Certs, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    """nginx sends the POST again (``non_idempotent``) when nothing came back yet."""
+    session = await start_remote(behind_nginx(nginx, certs), env={TOKEN_ENV: TOKEN})
+    client = session.client
+    open_document(client, URI, DOC)
+    assert await complete(client, 0) == [ANSWER]
+    (serving,) = [u for u in upstreams if u.completions()]
+    (other,) = [u for u in upstreams if u is not serving]
+    assert serving.double is not None
+    serving.double.inject_fault("hang")
+    in_flight = asyncio.ensure_future(complete(client, 1))
+    await serving.double.wait_for_async(lambda r: r.phase == "hanging")
+    serving.kill()
+    assert await in_flight == [ANSWER]
+    assert len(other.completions()) == 1

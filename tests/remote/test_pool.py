@@ -8,10 +8,13 @@ host that served it once that host is up again (its prompt cache is there).
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 from typing import Any
 
-from tests.e2e.conftest import open_document
+from tests.e2e.conftest import inline, open_document
+from tests.ollama.hostile import Received, hostile_server, send
 
 from .conftest import ANSWER, StartRemote
 from .test_behind_nginx import DOC, STUBS, URI, Typist, complete
@@ -84,3 +87,48 @@ async def until_up(session: Any, upstream: Upstream, wait_s: float = 10) -> dict
         assert time.monotonic() < deadline, f"{upstream} still {entry} after the probe"
         await asyncio.sleep(0.05)
     return entry
+
+
+async def test_a_request_whose_host_dies_before_answering_goes_to_the_other_host(
+    start_remote: StartRemote, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    """Nothing came back yet, so the keystroke's request can still be answered by the pool."""
+    a, b = upstreams
+    session = await start_remote({"host": [a.url, b.url]})
+    client = session.client
+    open_document(client, URI, DOC)
+    assert await complete(client, 0) == [ANSWER]
+    (home,) = [u for u in upstreams if u.completions()]
+    (other,) = [u for u in upstreams if u is not home]
+    assert home.double is not None
+    home.double.inject_fault("hang")  # takes the request, sends nothing
+    in_flight = asyncio.ensure_future(complete(client, 1))
+    await home.double.wait_for_async(lambda r: r.phase == "hanging")
+    home.kill()
+    assert await in_flight == [ANSWER]
+    assert len(other.completions()) == 1
+
+
+async def test_a_connection_reset_before_any_answer_goes_to_the_other_host(
+    start_remote: StartRemote, upstreams: tuple[Upstream, Upstream]
+) -> None:
+    """A host killed while the request was arriving resets the connection (ECONNRESET, not EOF):
+    it is just as down, and the request just as unanswered, as a refused connection."""
+    _, b = upstreams
+
+    async def reset(request: Received, writer: asyncio.StreamWriter) -> None:
+        if request.path == "/api/version":
+            await send(writer, 200, {"version": "0.12.0"})
+            return
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()  # RST, as the kernel sends for a process that died
+
+    async with hostile_server(reset) as dying:
+        session = await start_remote({"host": [b.url, f"http://{dying.host}"]})
+        uris = [f"file:///work/project/m{i}.py" for i in range(10)]
+        for uri in uris:
+            open_document(session.client, uri, DOC)
+        answers = [await asyncio.wait_for(inline(session.client, uri, 2, 4), 15) for uri in uris]
+    assert any(r.path == "/api/generate" for r in dying.received), "no document went there"
+    assert [[i.insert_text for i in items] for items in answers] == [[ANSWER]] * len(uris)
