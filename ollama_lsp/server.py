@@ -246,6 +246,7 @@ async def _announce(ls: OllamaLanguageServer) -> None:
     except ProviderError as exc:
         message = exc.message
     else:
-        what = "Ollama" if ls.backend.api == "ollama" else "an OpenAI-compatible server"
-        message = f"ollama-lsp {__version__} using {what} {version} at {ls.backend.host}"
+        # An OpenAI-compatible server's version already says what it is.
+        what = f"Ollama {version}" if ls.backend.api == "ollama" else version
+        message = f"ollama-lsp {__version__} using {what} at {ls.backend.host}"
     ls.log_to_client(message, types.MessageType.Info)

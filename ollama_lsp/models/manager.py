@@ -73,12 +73,16 @@ class ModelManager:
         self.store = store
         self._forget = forget
         self.provider = provider
-        #: False behind an OpenAI-compatible server: no pulls, loads or ``ps`` — the models
-        #: are the ones it serves (``provider.list_models``).
-        self.manages = getattr(store, "available", True)
         self._num_ctx = num_ctx
         self._memory = memory
         self._pulls: dict[str, asyncio.Task[str]] = {}
+
+    @property
+    def manages(self) -> bool:
+        """False behind an OpenAI-compatible server: no pulls, loads or ``ps`` — the models
+        are the ones it serves (``provider.list_models``). Asked each time: settings may
+        switch ``api`` at any moment."""
+        return bool(getattr(self.store, "available", True))
 
     async def installed(self) -> list[ModelInfo]:
         if not self.manages:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from ollama_lsp.openai import OpenAIClient, OpenAIProvider
+from tests.remote.conftest import start_remote  # noqa: F401  (the language server, on stdio)
 
 from .fake_server import FakeOpenAI
 
