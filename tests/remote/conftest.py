@@ -98,6 +98,10 @@ def nginx(certs: Certs, upstreams: tuple[Upstream, Upstream]) -> Iterator[Nginx]
     )
     with proxy:
         yield proxy
+        # Shown by pytest only when the test failed: what nginx saw and said.
+        print(proxy.logs())
+        if proxy.access_log.exists():
+            print(f"--- {proxy.access_log}\n{proxy.access_log.read_text()}")
 
 
 def behind_nginx(nginx: Nginx, certs: Certs | None, **more: Any) -> dict[str, Any]:
