@@ -1,6 +1,7 @@
 --- The `:Ollama*` commands. Each is a function `(plugin, ...)` here and `require("ollama_lsp").NAME(...)`
 --- there; all are asynchronous and take an optional `callback(err, result)` last.
 local progress = require("ollama_lsp.progress")
+local status_text = require("ollama_lsp.status")
 
 local M = {}
 
@@ -30,15 +31,7 @@ local function error_text(err)
   return type(err) == "table" and (err.message or vim.inspect(err)) or tostring(err)
 end
 
-function M.format_size(bytes)
-  if type(bytes) ~= "number" then
-    return "?"
-  end
-  if bytes >= 1e9 then
-    return ("%.1f GB"):format(bytes / 1e9)
-  end
-  return ("%.2f GB"):format(bytes / 1e9)
-end
+M.format_size = status_text.format_size
 
 --- "codellama:7b-code  3.8 GB  Q4_0  (active)"
 function M.format_row(_, row)
@@ -239,19 +232,6 @@ function M.delete(plugin, name, opts, callback)
   end)
 end
 
-local function pairs_text(t)
-  if type(t) ~= "table" then
-    return tostring(t)
-  end
-  local parts = {}
-  for key, value in vim.spairs(t) do
-    if value ~= vim.NIL then
-      table.insert(parts, ("%s %s"):format(key, tostring(value)))
-    end
-  end
-  return table.concat(parts, ", ")
-end
-
 function M.status(plugin, callback)
   plugin.execute("ollama.status", {}, function(err, s)
     if err then
@@ -260,26 +240,8 @@ function M.status(plugin, callback)
     end
     plugin.state.model = s.model
     plugin.state.chatModel = s.chatModel
-    local loaded = {}
-    for _, m in ipairs(s.loaded or {}) do
-      table.insert(loaded, m.name)
-    end
-    local version = s.version ~= vim.NIL and s.version or "?"
-    local mem = s.memory or {}
-    local lines = {
-      ("Ollama %s at %s: %s"):format(version, s.host, s.reachable and "reachable" or "NOT reachable"),
-      ("completion model: %s   chat model: %s"):format(s.model, s.chatModel),
-      "loaded: " .. (#loaded > 0 and table.concat(loaded, ", ") or "none"),
-      ("memory: server %s, free %s of %s"):format(
-        M.format_size(mem.rss),
-        M.format_size(mem.available),
-        M.format_size(mem.total)
-      ),
-      "cache: " .. pairs_text(s.cache),
-      "completions: " .. pairs_text(s.completions),
-      "suggestions: " .. pairs_text(s.suggestions),
-    }
-    plugin._notify(table.concat(lines, "\n"), s.reachable and levels.INFO or levels.WARN)
+    local text = table.concat(status_text.lines(s), "\n")
+    plugin._notify(text, s.reachable and levels.INFO or levels.WARN)
     done(callback, nil, s)
   end)
 end
