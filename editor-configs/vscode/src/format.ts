@@ -53,9 +53,21 @@ export interface PullResult {
 /** One entry of `status.loaded` (Ollama's `/api/ps`), or a bare name from an older server. */
 export type LoadedModel = string | { name?: string; size?: number | null; sizeVram?: number | null };
 
+/** One host of `ollama.status`'s `hosts`: a pool lists several; the strings hold no secrets. */
+export interface HostState {
+    host?: string;
+    /** "up", "down", or "unknown" (not asked yet); kept a string for a newer server's states. */
+    state?: string;
+    error?: string | null;
+    served?: number;
+}
+
 /** `ollama.status`'s answer. */
 export interface Status {
     host?: string;
+    /** `"ollama"` (default) or `"openai"` (an OpenAI-compatible server). */
+    api?: string;
+    hosts?: HostState[];
     reachable?: boolean;
     version?: string | null;
     model?: string;
@@ -206,11 +218,19 @@ export function statusBarText(status: Pick<Status, "reachable" | "model"> | unde
 export function statusSummary(status: Status): string {
     const host = status.host ?? "(unknown host)";
     const lines: string[] = [];
-    if (status.reachable) {
+    if (status.api === "openai") {
+        lines.push(
+            status.reachable
+                ? `OpenAI-compatible server: reachable at ${host}`
+                : `OpenAI-compatible server: NOT reachable at ${host} — start it or set ollama.host`,
+        );
+        lines.push("API: openai (/v1/completions; pulling and deleting models need Ollama)");
+    } else if (status.reachable) {
         lines.push(`Ollama: reachable at ${host}${status.version ? ` (version ${status.version})` : ""}`);
     } else {
         lines.push(`Ollama: NOT reachable at ${host} — start it with \`ollama serve\` or set ollama.host`);
     }
+    lines.push(...hostLines(status.hosts));
     lines.push(`Completion model: ${status.model ?? "?"}`);
     lines.push(`Chat model: ${status.chatModel ?? "?"}`);
     const loaded = (status.loaded ?? []).map(loadedText).filter((t) => t !== "");
@@ -250,6 +270,24 @@ export function statusSummary(status: Status): string {
         );
     }
     return lines.join("\n");
+}
+
+/**
+ * "  http://gpu-a:11434: up" / "  http://gpu-b:11434: down — <why>": one line per host, only
+ * when that is news beyond the first line — a pool (which of them is up), or a host that is
+ * down (the server's error says why, and what to do). One healthy host adds nothing.
+ */
+export function hostLines(hosts: readonly HostState[] | null | undefined): string[] {
+    const list = Array.isArray(hosts) ? hosts : [];
+    if (list.length < 2 && !list.some((h) => h?.state === "down")) {
+        return [];
+    }
+    const lines = list.map((h) => {
+        const state = h?.state || "unknown";
+        const why = state === "down" && h?.error ? ` — ${h.error}` : "";
+        return `  ${h?.host ?? "(unknown host)"}: ${state}${why}`;
+    });
+    return [list.length > 1 ? "Hosts:" : "Host:", ...lines];
 }
 
 function loadedText(entry: LoadedModel): string {

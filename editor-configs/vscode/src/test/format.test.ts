@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 
 import {
     formatBytes,
+    hostLines,
     modelPickText,
     pullOutcome,
     pullingText,
@@ -188,5 +189,63 @@ describe("statusSummary", () => {
         assert.match(text, /Loaded in Ollama: tinyllama/);
         assert.match(text, /median n\/a/);
         assert.match(text, /reachable at \(unknown host\)/);
+    });
+});
+
+describe("hosts in statusSummary", () => {
+    const a = "http://gpu-a:11434";
+    const b = "http://gpu-b:11434";
+    const refused = `Ollama is not reachable at ${b} — start it with \`ollama serve\``;
+
+    it("lists each host of a pool with its state, a down one with why", () => {
+        const text = statusSummary({
+            host: a,
+            reachable: true,
+            version: "0.12.0",
+            hosts: [
+                { host: a, state: "up", error: null, served: 3 },
+                { host: b, state: "down", error: refused, served: 1 },
+            ],
+        });
+        assert.deepEqual(text.split("\n").slice(0, 5), [
+            `Ollama: reachable at ${a} (version 0.12.0)`,
+            "Hosts:",
+            `  ${a}: up`,
+            `  ${b}: down — ${refused}`,
+            "Completion model: ?",
+        ]);
+    });
+
+    it("says nothing more for one healthy host, and why for one that is down", () => {
+        assert.deepEqual(hostLines([{ host: a, state: "up", error: null }]), []);
+        assert.deepEqual(hostLines([]), []);
+        assert.deepEqual(hostLines(undefined), []);
+        assert.deepEqual(hostLines([{ host: b, state: "down", error: refused }]), ["Host:", `  ${b}: down — ${refused}`]);
+    });
+
+    it("shows a pool's hosts not yet asked as unknown, and a down one without an error plainly", () => {
+        assert.deepEqual(hostLines([{ host: a, state: "unknown" }, { host: b, state: "down", error: null }, {}]), [
+            "Hosts:",
+            `  ${a}: unknown`,
+            `  ${b}: down`,
+            "  (unknown host): unknown",
+        ]);
+    });
+
+    it("names the API of an OpenAI-compatible server instead of an Ollama version", () => {
+        const url = "http://127.0.0.1:8000";
+        const up = statusSummary({ host: url, api: "openai", reachable: true, version: null });
+        assert.deepEqual(up.split("\n").slice(0, 2), [
+            `OpenAI-compatible server: reachable at ${url}`,
+            "API: openai (/v1/completions; pulling and deleting models need Ollama)",
+        ]);
+        const down = statusSummary({ host: url, api: "openai", reachable: false });
+        assert.match(down.split("\n")[0] ?? "", /^OpenAI-compatible server: NOT reachable at http:\/\/127\.0\.0\.1:8000 — /);
+        assert.doesNotMatch(down, /ollama serve/);
+    });
+
+    it("leaves the Ollama API unnamed (it is the default)", () => {
+        const text = statusSummary({ host: a, api: "ollama", reachable: true });
+        assert.doesNotMatch(text, /API:/);
     });
 });
