@@ -1,8 +1,9 @@
 """A team member's editor session against the shared GPU servers: HTTPS, a Bearer token, nginx.
 
 The real ``ollama-lsp`` process talks to nginx (``nginx.conf``, the README's) in front of two
-Ollama doubles. The token reaches the server only through its environment
-(``${env:OLLAMA_LSP_TOKEN}`` in ``ollama.headers``) and must never come back out.
+Ollama doubles. The token reaches the server through its environment
+(``${env:OLLAMA_LSP_TOKEN}`` in ``ollama.headers``), or written into the settings, and must
+never come back out: not in a message, a log line (DEBUG, to a file) or ``ollama.status``.
 """
 
 from __future__ import annotations
@@ -12,41 +13,15 @@ from typing import Any
 
 from lsprotocol import types
 
-from tests.e2e.conftest import inline, insert_text, open_document
+from tests.e2e.conftest import open_document
 
 from .certs import Certs
 from .conftest import ANSWER, TOKEN, TOKEN_ENV, StartRemote, behind_nginx
+from .editing import DOC, STUBS, URI, Typist, complete
 from .nginx import Nginx
 from .upstreams import Upstream
 
-URI = "file:///work/project/calc.py"
-STUBS = 40
-#: Stubs to complete at fresh places (each a cache miss), below a comment line typed into.
-DOC = "# notes\n" + "".join(f"def probe_{i}(a, b):\n    \n\n" for i in range(STUBS))
 PULLED = "codellama:7b-code-q8_0"
-WAIT_S = 15
-
-
-def stub(i: int) -> tuple[int, int]:
-    """The cursor inside stub ``i``'s empty body."""
-    return 1 + 3 * i + 1, 4
-
-
-async def complete(client: Any, i: int) -> list[str]:
-    items = await asyncio.wait_for(inline(client, URI, *stub(i)), WAIT_S)
-    return [item.insert_text for item in items]
-
-
-class Typist:
-    """Types into the comment line of ``DOC``: each keystroke is an incremental didChange."""
-
-    def __init__(self, client: Any) -> None:
-        self.client, self.version, self.column = client, 1, len("# notes")
-
-    def type(self, text: str = "x") -> None:
-        self.version += 1
-        insert_text(self.client, URI, self.version, 0, self.column, text)
-        self.column += len(text)
 
 
 def progress_of(client: Any, title: str) -> list[Any]:

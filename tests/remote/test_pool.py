@@ -17,7 +17,7 @@ from tests.e2e.conftest import inline, open_document
 from tests.ollama.hostile import Received, hostile_server, send
 
 from .conftest import ANSWER, StartRemote
-from .test_behind_nginx import DOC, STUBS, URI, Typist, complete
+from .editing import DOC, STUBS, URI, Typist, complete
 from .upstreams import Upstream
 
 PROBE_WAIT_S = 60
