@@ -58,7 +58,10 @@ H.run(function()
   H.record_notifications()
   local plugin = require("ollama_lsp")
   plugin.setup({
-    cmd = { os.getenv("OLLAMA_TEST_PYTHON"), "-m", "ollama_lsp", "--log-level", "INFO" },
+    cmd = {
+      os.getenv("OLLAMA_TEST_PYTHON"), "-m", "ollama_lsp",
+      "--log-level", "DEBUG", "--log-file", os.getenv("OLLAMA_TEST_DIR") .. "/server.log",
+    },
     cmd_env = vim.json.decode(os.getenv("OLLAMA_TEST_SERVER_ENV")),
     settings = vim.json.decode(os.getenv("OLLAMA_TEST_SETTINGS")),
   })
@@ -224,8 +227,10 @@ def test_an_https_host_with_a_bearer_token_behind_nginx(
     assert lines[0] == f"Ollama 0.12.0 at {nginx.https_url}: reachable"
     (host,) = outcome.result["status"]["hosts"]
     assert (host["host"], host["state"]) == (nginx.https_url, "up")
-    for said in (outcome.result["status_text"], json.dumps(outcome.result), outcome.lsp_log):
-        assert TOKEN not in said
+    server_log = (tmp_path / "server.log").read_text()
+    assert "Authorization" in server_log  # the log shows the header's name ...
+    for said in (json.dumps(outcome.result), server_log, outcome.lsp_log, outcome.stderr):
+        assert TOKEN not in said  # ... never its value: not in the status, a message, a log
 
 
 def test_a_pool_of_two_where_the_serving_one_dies(
