@@ -282,3 +282,40 @@ def test_an_openai_compatible_llama_cpp_server(
     assert outcome.result["status"]["api"] == "openai"
     (host,) = outcome.result["status"]["hosts"]
     assert (host["host"], host["state"]) == (llama_server.url, "up")
+
+
+FORMAT = r"""
+H.run(function()
+  local status = require("ollama_lsp.status")
+  local a, b = "http://gpu-a:11434", "http://gpu-b:11434"
+  H.result.one_down = status.lines({
+    host = a, reachable = false, version = vim.NIL,
+    hosts = { { host = a, state = "down", error = "refused", served = 0 } },
+  })
+  H.result.pool = status.host_lines({
+    hosts = { { host = a, state = "unknown", error = vim.NIL }, { host = b, state = "down", error = vim.NIL } },
+  })
+  H.result.one_up = status.host_lines({ hosts = { { host = a, state = "up", error = vim.NIL } } })
+  H.result.older_server = status.lines({ host = a, reachable = true, version = "0.5.7" })
+end)
+"""
+
+
+def test_status_text_of_edge_cases(tmp_path: Path) -> None:
+    """What :OllamaStatus says for answers the sessions above do not produce."""
+    result = run_scenario(need_nvim(), tmp_path, FORMAT, host="").result
+    assert result["one_down"][:3] == [
+        "Ollama ? at http://gpu-a:11434: NOT reachable",
+        "host:",
+        "  http://gpu-a:11434: down — refused",
+    ]
+    assert result["pool"] == [
+        "hosts:",
+        "  http://gpu-a:11434: unknown",
+        "  http://gpu-b:11434: down",
+    ]
+    assert not result["one_up"]  # one host, up: nothing to add
+    assert result["older_server"][:2] == [
+        "Ollama 0.5.7 at http://gpu-a:11434: reachable",
+        "completion model: ?   chat model: ?",
+    ]

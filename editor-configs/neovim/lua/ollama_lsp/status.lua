@@ -9,6 +9,10 @@ local function present(value)
   return value ~= nil and value ~= vim.NIL
 end
 
+local function known(value)
+  return present(value) and tostring(value) or "?"
+end
+
 function M.format_size(bytes)
   if type(bytes) ~= "number" then
     return "?"
@@ -61,10 +65,9 @@ end
 local function where(s)
   local reach = s.reachable and "reachable" or "NOT reachable"
   if s.api == "openai" then
-    return ("OpenAI-compatible server at %s: %s"):format(s.host, reach)
+    return ("OpenAI-compatible server at %s: %s"):format(known(s.host), reach)
   end
-  local version = present(s.version) and s.version or "?"
-  return ("Ollama %s at %s: %s"):format(version, s.host, reach)
+  return ("Ollama %s at %s: %s"):format(known(s.version), known(s.host), reach)
 end
 
 --- All of `:OllamaStatus`, as a list of lines.
@@ -80,7 +83,7 @@ function M.lines(s)
   end
   local mem = type(s.memory) == "table" and s.memory or {}
   vim.list_extend(lines, {
-    ("completion model: %s   chat model: %s"):format(s.model, s.chatModel),
+    ("completion model: %s   chat model: %s"):format(known(s.model), known(s.chatModel)),
     "loaded: " .. (#loaded > 0 and table.concat(loaded, ", ") or "none"),
     ("memory: server %s, free %s of %s"):format(
       M.format_size(mem.rss),
