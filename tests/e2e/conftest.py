@@ -157,6 +157,7 @@ def _reset(double: OllamaDouble) -> None:
     double.clear_scripts()
     double.clear_faults()
     double.latency = Latency()
+    double.advance_clock(24 * 3600)  # every keep-alive expires: no model stays loaded
     for name in set(double.installed) - set(DEFAULT_INSTALLED):
         double.uninstall(name)
     for name in set(DEFAULT_INSTALLED) - set(double.installed):

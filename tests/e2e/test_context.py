@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pytest_lsp import LanguageClient
+
+from tests.ollama_double import OllamaDouble
+
 from .conftest import generate_calls, inline, inline_client_capabilities, insert_text, open_document
 
 MODELS = "file:///work/shop/models.py"
@@ -30,19 +34,15 @@ def _prefix(call) -> str:
 
 
 async def test_a_function_defined_in_another_open_file_reaches_the_prompt(
-    start_lsp, ollama_double
+    client: LanguageClient, double: OllamaDouble
 ) -> None:
-    client = await start_lsp(
-        inline_client_capabilities(),
-        initialization_options={"ollama": {"completion": {"prefill": False}}},
-    )
     open_document(client, MODELS, MODELS_TEXT)
     open_document(client, SERVICE, SERVICE_TEXT)
     # what a model writes after the prompt, which token healing ended before " apply_"
-    ollama_double.script(" apply_discount(order, 10)")
+    double.script(" apply_discount(order, 10)")
     last = SERVICE_TEXT.split("\n")[-1]
     await inline(client, SERVICE, 4, len(last))
-    (call,) = suggestion_calls(ollama_double)
+    (call,) = suggestion_calls(double)
     prompt = _prefix(call)
     assert "def apply_discount(order: Order, percent: float) -> Order:" in prompt
     assert prompt.index("apply_discount(order: Order") < prompt.index("def checkout")
@@ -54,7 +54,7 @@ async def test_a_function_defined_in_another_open_file_reaches_the_prompt(
     await inline(client, SERVICE, 4, len(last) + 6)
     insert_text(client, SERVICE, 3, 4, len(last) + 6, "1, ")
     await inline(client, SERVICE, 4, len(last) + 9)
-    prompts = [_prefix(c) for c in suggestion_calls(ollama_double)]
+    prompts = [_prefix(c) for c in suggestion_calls(double)]
     blocks = [p[: p.index("from models import Order")] for p in prompts]
     assert len(blocks) >= 2 and len(set(blocks)) == 1, blocks
 

@@ -67,11 +67,11 @@ async def test_info_log_lines_reach_the_editor_as_info_not_stderr(
 
 
 async def test_progress_does_not_show_while_only_the_debounce_runs(
-    start_lsp: StartLsp, ollama_double
+    start_lsp: StartLsp, ollama_double, editor: str
 ) -> None:
     settings = {"completion": {"debounceMs": 1000, "adaptiveDebounce": False}}
     client = await start_lsp(
-        inline_client_capabilities(), initialization_options={"ollama": settings}
+        inline_client_capabilities(editor), initialization_options={"ollama": settings}
     )
     seen = timed_progress(client)
     open_document(client, URI, DOC)
@@ -84,11 +84,11 @@ async def test_progress_does_not_show_while_only_the_debounce_runs(
 
 
 async def test_progress_begins_soon_after_the_model_is_asked(
-    start_lsp: StartLsp, ollama_double
+    start_lsp: StartLsp, ollama_double, editor: str
 ) -> None:
     settings = {"completion": {"debounceMs": 600, "adaptiveDebounce": False}}
     client = await start_lsp(
-        inline_client_capabilities(), initialization_options={"ollama": settings}
+        inline_client_capabilities(editor), initialization_options={"ollama": settings}
     )
     seen = timed_progress(client)
     open_document(client, URI, DOC)
@@ -103,9 +103,9 @@ async def test_progress_begins_soon_after_the_model_is_asked(
 
 
 async def test_trigger_character_completion_leaves_an_inline_document_to_ghost_text(
-    start_lsp: StartLsp, ollama_double
+    start_lsp: StartLsp, ollama_double, editor: str
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
+    client = await start_lsp(inline_client_capabilities(editor))
     open_document(client, URI, DOC)
     ollama_double.script("return a + b")
     assert [i.insert_text for i in await inline(client, URI, LINE, CHAR, invoked=False)]
@@ -138,9 +138,11 @@ async def test_trigger_character_completion_leaves_an_inline_document_to_ghost_t
 
 
 async def test_trigger_character_completion_is_served_without_inline_requests(
-    start_lsp: StartLsp, ollama_double
+    start_lsp: StartLsp, ollama_double, editor: str
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())  # e.g. Neovim 0.12 with inline=false
+    client = await start_lsp(
+        inline_client_capabilities(editor)
+    )  # e.g. Neovim 0.12 with inline=false
     open_document(client, URI, DOC)
     ollama_double.script("return a + b")
     answer = await client.text_document_completion_async(

@@ -7,8 +7,10 @@ import time
 
 import pytest
 from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 from ollama_lsp.settings import DEFAULT_MODEL
+from tests.ollama_double import OllamaDouble
 
 from .conftest import (
     StartLsp,
@@ -59,11 +61,11 @@ async def test_recovers_when_ollama_is_reachable(
 
 
 async def test_missing_model_offers_a_pull_that_runs_with_progress(
-    start_lsp: StartLsp, ollama_double
+    start_lsp: StartLsp, ollama_double, editor: str
 ) -> None:
     ollama_double.uninstall(DEFAULT_MODEL)
     ollama_double.latency.pull_tick_s = 0.001
-    client = await start_lsp(inline_client_capabilities())
+    client = await start_lsp(inline_client_capabilities(editor))
     offers: list[types.ShowMessageRequestParams] = []
     answered = asyncio.Event()
 
@@ -92,14 +94,13 @@ async def test_missing_model_offers_a_pull_that_runs_with_progress(
     [("http_error", 0), ("error_line", 2), ("malformed_line", 2), ("truncate", 2)],
 )
 async def test_broken_answers_are_empty_then_service_continues(
-    start_lsp: StartLsp, ollama_double, kind: str, after: int
+    client: LanguageClient, double: OllamaDouble, kind: str, after: int
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
     open_document(client, URI, DOC)
-    ollama_double.script("return a + b + c")
-    ollama_double.inject_fault(kind, after_chunks=after)
+    double.script("return a + b + c")
+    double.inject_fault(kind, after_chunks=after)
     assert await inline(client, URI, 1, 4) == []
-    ollama_double.script("return a + b")
+    double.script("return a + b")
     items = await inline(client, URI, 1, 4)
     assert [i.insert_text for i in items] == ["return a + b"]
-    assert len(generate_calls(ollama_double)) == 2
+    assert len(generate_calls(double)) == 2

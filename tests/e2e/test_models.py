@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pytest_lsp import LanguageClient
 
 from ollama_lsp.settings import DEFAULT_CHAT_MODEL, DEFAULT_MODEL
+from tests.ollama_double import OllamaDouble
 
 from .conftest import (
     StartLsp,
@@ -35,8 +37,7 @@ def progress_of(client) -> list[list[Any]]:
     return [list(reports) for reports in client.progress_reports.values()]
 
 
-async def test_commands_are_advertised(start_lsp: StartLsp) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_commands_are_advertised(client: LanguageClient, double: OllamaDouble) -> None:
     provider = client.initialize_result.capabilities.execute_command_provider
     assert provider is not None
     assert set(provider.commands) >= {
@@ -45,8 +46,9 @@ async def test_commands_are_advertised(start_lsp: StartLsp) -> None:
     }  # fmt: skip
 
 
-async def test_list_models_marks_active_installed_and_presets(start_lsp: StartLsp) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_list_models_marks_active_installed_and_presets(
+    client: LanguageClient, double: OllamaDouble
+) -> None:
     rows = {row["name"]: row for row in await run(client, "ollama.listModels")}
     code = rows[DEFAULT_MODEL]
     assert code["installed"] and code["active"] and not code["activeChat"]
@@ -78,9 +80,8 @@ async def test_select_model_changes_the_completion_model(
 
 
 async def test_pull_reports_progress_and_lists_the_model(
-    start_lsp: StartLsp, ollama_double
+    client: LanguageClient, double: OllamaDouble
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
     result = await run(client, "ollama.pullModel", "codellama:7b-code-q8_0")
     assert result == {"name": "codellama:7b-code-q8_0", "status": "success"}
     (reports,) = [r for r in progress_of(client) if "Pulling" in getattr(r[0], "title", "")]
@@ -93,22 +94,22 @@ async def test_pull_reports_progress_and_lists_the_model(
     assert names["codellama:7b-code-q8_0"]["installed"] is True
 
 
-async def test_pull_of_unknown_model_names_it(start_lsp: StartLsp) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_pull_of_unknown_model_names_it(client: LanguageClient, double: OllamaDouble) -> None:
     with pytest.raises(JsonRpcException) as err:
         await run(client, "ollama.pullModel", "no-such-model:7b")
     assert "no-such-model:7b" in str(err.value)
     assert "file does not exist" in str(err.value)
 
 
-async def test_cancelling_a_pull_closes_the_stream(start_lsp: StartLsp, ollama_double) -> None:
-    ollama_double.latency.pull_tick_s = 0.05
-    client = await start_lsp(inline_client_capabilities())
+async def test_cancelling_a_pull_closes_the_stream(
+    client: LanguageClient, double: OllamaDouble
+) -> None:
+    double.latency.pull_tick_s = 0.05
     pull = asyncio.create_task(run(client, "ollama.pullModel", "codellama:13b-code"))
-    await ollama_double.wait_for_async(lambda r: r.path == "/api/pull" and r.chunks_sent >= 3)
+    await double.wait_for_async(lambda r: r.path == "/api/pull" and r.chunks_sent >= 3)
     (token,) = client.progress_reports.keys()
     client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=token))
-    await ollama_double.wait_for_async(lambda r: r.path == "/api/pull" and r.disconnected, 1.0)
+    await double.wait_for_async(lambda r: r.path == "/api/pull" and r.disconnected, 1.0)
     assert await asyncio.wait_for(pull, 5) == {"name": "codellama:13b-code", "status": "cancelled"}
     rows = {row["name"]: row for row in await run(client, "ollama.listModels")}
     assert rows["codellama:13b-code"]["installed"] is False
@@ -126,11 +127,10 @@ async def test_model_larger_than_free_ram_warns_with_an_alternative(
     assert any(warning == m.message for m in client.messages)
 
 
-async def test_status_has_every_field(start_lsp: StartLsp, ollama_double) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_status_has_every_field(client: LanguageClient, double: OllamaDouble) -> None:
     await run(client, "ollama.selectModel", DEFAULT_MODEL)
     status = await run(client, "ollama.status")
-    assert status["host"] == ollama_double.url
+    assert status["host"] == double.url
     assert status["reachable"] is True and status["version"] == "0.12.0"
     assert status["model"] == DEFAULT_MODEL
     assert status["chatModel"] == DEFAULT_CHAT_MODEL
@@ -141,9 +141,8 @@ async def test_status_has_every_field(start_lsp: StartLsp, ollama_double) -> Non
     assert set(status["completions"]) >= {"count", "p50Ms"}
 
 
-async def test_chat_streams_with_progress(start_lsp: StartLsp, ollama_double) -> None:
-    client = await start_lsp(inline_client_capabilities())
-    ollama_double.script("Use a dict comprehension.")
+async def test_chat_streams_with_progress(client: LanguageClient, double: OllamaDouble) -> None:
+    double.script("Use a dict comprehension.")
     result = await run(
         client,
         "ollama.chat",
@@ -153,12 +152,11 @@ async def test_chat_streams_with_progress(start_lsp: StartLsp, ollama_double) ->
     assert result["model"] == DEFAULT_CHAT_MODEL
     (reports,) = [r for r in progress_of(client) if "Chatting" in getattr(r[0], "title", "")]
     assert isinstance(reports[-1], types.WorkDoneProgressEnd)
-    (call,) = ollama_double.requests_to("/api/chat")
+    (call,) = double.requests_to("/api/chat")
     assert call.body["stream"] is True
 
 
-async def test_show_and_delete(start_lsp: StartLsp) -> None:
-    client = await start_lsp(inline_client_capabilities())
+async def test_show_and_delete(client: LanguageClient, double: OllamaDouble) -> None:
     shown = await run(client, "ollama.showModel", DEFAULT_MODEL)
     assert shown["contextLength"] == 16384 and shown["supportsInsert"] is True
     assert "insert" in shown["capabilities"] and "<PRE>" in shown["template"]
@@ -184,9 +182,8 @@ async def test_show_and_delete(start_lsp: StartLsp) -> None:
     ],
 )
 async def test_bad_arguments_are_invalid_params(
-    start_lsp: StartLsp, command: str, arguments: list[Any], expected: str
+    client: LanguageClient, double: OllamaDouble, command: str, arguments: list[Any], expected: str
 ) -> None:
-    client = await start_lsp(inline_client_capabilities())
     with pytest.raises(JsonRpcException) as err:
         await run(client, command, *arguments)
     assert err.value.code == -32602
@@ -195,6 +192,7 @@ async def test_bad_arguments_are_invalid_params(
 
 
 async def test_failed_select_keeps_the_previous_model(start_lsp: StartLsp) -> None:
+    # its own server: the failed select offers a pull (showMessageRequest) nobody answers
     client = await start_lsp(inline_client_capabilities())
     with pytest.raises(JsonRpcException) as err:
         await run(client, "ollama.selectModel", "mistery:7b")
@@ -215,10 +213,10 @@ async def test_ollama_down_errors_name_the_host(start_lsp: StartLsp, closed_port
 
 
 async def test_selecting_a_model_not_pulled_offers_the_pull_then_selects(
-    start_lsp: StartLsp, ollama_double
+    start_lsp: StartLsp, ollama_double, editor: str
 ) -> None:
     """The select fails at once (nothing changes); answering "Pull" pulls, then selects."""
-    client = await start_lsp(inline_client_capabilities())
+    client = await start_lsp(inline_client_capabilities(editor))
     name = "codellama:7b-code-q4_K_M"
     offered = asyncio.Event()
 
