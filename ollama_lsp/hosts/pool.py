@@ -9,6 +9,7 @@ pool is one ``AiProvider`` to the engine and one ``ModelStore`` to the model man
   spread over the pool, and when a host dies only its documents move — back again once it
   returns. Requests of no document (chat, warm-up, listings) take the hosts in the order given.
 * **Failing over.** A request that fails *before its first chunk* because the host is down,
+  closes or resets the connection without answering,
   refuses us, or answers 5xx is sent to the next host at once: the keystroke's request is not
   lost. A failure after text has flowed is the caller's (a half-sent suggestion cannot be
   replayed). A host without the model is skipped for that request without being marked down.
@@ -79,7 +80,7 @@ class PoolUnreachable(ProviderUnreachable):
 
 def fails_over(error: ProviderError) -> bool:
     """Whether another host may succeed where this one failed (and this one is unwell)."""
-    if isinstance(error, ProviderUnreachable):
+    if isinstance(error, ProviderUnreachable) or error.unanswered:
         return True
     status = getattr(error, "status", None)
     if isinstance(status, int) and status >= 500:

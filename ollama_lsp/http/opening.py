@@ -58,14 +58,20 @@ async def open_exchange(
             raise failures.unreachable(host) from exc
         except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             if attempt == 2:
-                raise failures.no_response(f"no response ({describe(exc)})", what) from exc
+                raise _unanswered(failures, exc, what) from exc
             log.debug("%s %s: closed before an answer (%s); retrying", method, path, exc)
         except httpx.TransportError as exc:
-            raise failures.no_response(f"no response ({describe(exc)})", what) from exc
+            raise _unanswered(failures, exc, what) from exc
         except BaseException:
             exchange.abort()
             raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _unanswered(failures: Failures, exc: Exception, what: str) -> ProviderError:
+    error = failures.no_response(f"no response ({describe(exc)})", what)
+    error.unanswered = True
+    return error
 
 
 def _pool_lost(connections: Connections, exchange: Exchange) -> bool:

@@ -16,6 +16,10 @@ __all__ = [
 class ProviderError(Exception):
     """A backend failed; ``message`` is written for the user."""
 
+    #: The host took the request but no answer began (it closed or reset the connection):
+    #: nothing was generated, so another host of a pool may answer the same request.
+    unanswered: bool = False
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -232,3 +232,12 @@ async def test_a_store_less_pool_says_management_needs_ollama() -> None:
     assert "needs Ollama" in caught.value.message and "http://vllm:8000" in caught.value.message
     with pytest.raises(NeedsOllama):
         [p async for p in PooledProvider(pool).pull_model("m")]
+
+
+async def test_a_host_that_took_the_request_but_never_answered_fails_over() -> None:
+    pool, (a, _b) = pool_of("a", "b")
+    error = ProviderError("no response (Server disconnected without sending a response.)")
+    error.unanswered = True
+    a.error = error
+    assert await text_of(PooledProvider(pool)) == "from b"
+    assert pool.members[0].state == "down"
