@@ -78,7 +78,9 @@ function run(name, command, args, options, timeoutMs) {
     });
 }
 
-/** Poll `probe` until it returns something truthy; its value, or an error naming `what`. */
+/** Poll `probe` until it returns something truthy; its value, or an error naming `what`.
+ * A poll on purpose: what is probed is the rendered workbench (ghost text, status bar, quick
+ * pick rows), which announces no event a test could await. */
 async function waitFor(probe, what, timeoutMs = 10000) {
     const deadline = Date.now() + timeoutMs;
     let last;
