@@ -67,6 +67,22 @@ async def test_repeat_and_typing_through_make_no_new_calls(
     assert status["completions"]["accepted"] - before["completions"]["accepted"] == 1
 
 
+async def test_closing_a_document_drops_its_cached_suggestions(
+    client: LanguageClient, double: OllamaDouble
+) -> None:
+    open_document(client, URI, DOC)
+    double.script("return a + b")
+    assert await inline(client, URI, LINE, CHAR)
+    entries = (await _status(client))["cache"]["entries"]
+    client.text_document_did_close(
+        types.DidCloseTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=URI))
+    )
+    assert (await _status(client))["cache"]["entries"] == entries - 1
+    open_document(client, URI, DOC)
+    assert await inline(client, URI, LINE, CHAR)
+    assert len(generate_calls(double)) == 2  # asked again: nothing of the old one was kept
+
+
 async def test_cancel_request_closes_the_ollama_stream(
     client: LanguageClient, double: OllamaDouble
 ) -> None:
