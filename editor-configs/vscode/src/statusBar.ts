@@ -7,7 +7,7 @@
  */
 import * as vscode from "vscode";
 
-import { pullingText, statusBarText, type Status } from "./format";
+import { hostLines, pullingText, statusBarText, type Status } from "./format";
 
 export class ModelStatusBar implements vscode.Disposable {
     private readonly item = vscode.window.createStatusBarItem("ollamaLsp.model", vscode.StatusBarAlignment.Right, 100);
@@ -80,9 +80,12 @@ export class ModelStatusBar implements vscode.Disposable {
         }
         item.text = statusBarText(this.status, this.model);
         const unreachable = this.status?.reachable === false;
-        item.tooltip = unreachable
-            ? `Ollama is not reachable at ${this.status?.host ?? "its host"}: start it with \`ollama serve\`.\nClick to pick a model.`
-            : `Completion model: ${this.model}${this.status?.chatModel ? `\nChat model: ${this.status.chatModel}` : ""}\nClick to pick a model.`;
+        // A pool (or a host that is down) lists each host's state, as Show Status does.
+        const hosts = hostLines(this.status?.hosts).join("\n");
+        item.tooltip = (unreachable
+            ? `Ollama is not reachable at ${this.status?.host ?? "its host"}: start it with \`ollama serve\`.`
+            : `Completion model: ${this.model}${this.status?.chatModel ? `\nChat model: ${this.status.chatModel}` : ""}`)
+            + (hosts ? `\n${hosts}` : "") + "\nClick to pick a model.";
         item.command = "ollamaLsp.selectModel";
         if (unreachable) {
             item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
