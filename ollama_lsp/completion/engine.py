@@ -39,30 +39,26 @@ from collections.abc import Callable
 from ..context.blocks import ContextBlocks
 from ..provider import AiProvider, ProviderError
 from ..settings import Settings
-from .background import PREFILL_IDLE_S, Prefill, Speculation
+from .background import Prefill, Speculation
 from .cache import CompletionCache
-from .candidates import ALTERNATIVE_TEMPERATURES, Alternatives
+from .candidates import Alternatives
 from .counts import SuggestionCounts
 from .debounce import Debouncer
-from .dispatch import CANCEL_GRACE_S, FINISH_GRACE_S, Dispatcher
+from .dispatch import Dispatcher
 from .excerpt import excerpt
 from .filters import finalize
 from .flights import Flight
-from .generation import BLOCK_TIME, Generations, Producer
+from .generation import Generations, Producer
 from .meters import ModelMeters
-from .profiles import PROFILE_RETRY_S, Profiles
+from .profiles import Profiles
 from .prompt import Assembly, full_budget
 from .records import Background, Listener, Places, Query, SilentListener, Stats, report
 from .sizing import PromptSizer
-from .steering import STEER_ALTERNATIVES, STEER_STEPS, Steering
+from .steering import Steering
 from .streaming import Streamer
-from .warmup import WARMUP_WAIT_S, Warmups
+from .warmup import Warmups
 
-# Names importable from here as before the engine was split into its parts:
-__all__ = ["Background", "CompletionEngine", "Listener", "Query", "Stats"]
-__all__ += ["ALTERNATIVE_TEMPERATURES", "BLOCK_TIME", "CANCEL_GRACE_S", "FINISH_GRACE_S"]
-__all__ += ["PREFILL_IDLE_S", "PROFILE_RETRY_S", "STEER_ALTERNATIVES", "STEER_STEPS"]
-__all__ += ["WARMUP_WAIT_S"]
+__all__ = ["CompletionEngine", "Listener", "Query"]
 
 
 class CompletionEngine:

@@ -64,9 +64,5 @@ PRESETS: tuple[Preset, ...] = (
            "4-bit TinyLlama: chat, and completion on machines with little RAM (~1 GB)"),
 )  # fmt: skip
 
-DEFAULT_COMPLETION = PRESETS[0].name
-DEFAULT_CHAT = PRESETS[-1].name
-
-
 def preset(name: str) -> Preset | None:
     return next((p for p in PRESETS if p.name == name), None)

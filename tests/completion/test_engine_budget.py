@@ -7,8 +7,10 @@ import asyncio
 
 import pytest
 
+from ollama_lsp.completion.background import PREFILL_IDLE_S
 from ollama_lsp.completion.budget import common_prefix_len
-from ollama_lsp.completion.engine import CANCEL_GRACE_S, PREFILL_IDLE_S, Query
+from ollama_lsp.completion.dispatch import CANCEL_GRACE_S
+from ollama_lsp.completion.engine import Query
 from ollama_lsp.ollama.errors import OllamaUnreachable
 
 from .fakes import FakeProvider

@@ -1,6 +1,8 @@
 from ollama_lsp.models import memory
-from ollama_lsp.models.presets import DEFAULT_CHAT, DEFAULT_COMPLETION, LLAMA_7B, TINYLLAMA, preset
+from ollama_lsp.models.presets import LLAMA_7B, PRESETS, TINYLLAMA, preset
+from ollama_lsp.settings import DEFAULT_CHAT_MODEL as DEFAULT_CHAT
 from ollama_lsp.settings import DEFAULT_MODEL
+from ollama_lsp.settings import DEFAULT_MODEL as DEFAULT_COMPLETION
 
 
 def test_kv_cache_matches_ollamas_formula() -> None:
@@ -40,3 +42,8 @@ def test_memory_info_is_real() -> None:
     info = memory.memory_info()
     assert info.total > info.available > 0
     assert 0 < info.rss < info.total
+
+
+def test_the_default_models_are_presets_listed_first_and_last() -> None:
+    """The picker's first preset is the default completion model, its last the chat model."""
+    assert PRESETS[0].name == DEFAULT_COMPLETION and PRESETS[-1].name == DEFAULT_CHAT
