@@ -165,6 +165,17 @@ def multiline(value: Any) -> Multiline:
     raise ValueError('"auto", "always" or "never"')
 
 
+#: ``completion.fim``'s values (``completion.templates.BY_NAME`` and ``"auto"``).
+FIM_FORMATS = ("auto", "codellama", "starcoder2", "deepseek-coder", "qwen2.5-coder", "codegemma",
+               "none")  # fmt: skip
+
+
+def fim(value: Any) -> str:
+    if value in FIM_FORMATS:
+        return value
+    raise ValueError(" or ".join(f'"{f}"' for f in FIM_FORMATS))
+
+
 def show_hosts(hosts: tuple[str, ...]) -> str | list[str] | None:
     shown = [redact_userinfo(h) for h in hosts]
     return None if not shown else shown[0] if len(shown) == 1 else shown

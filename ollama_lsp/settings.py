@@ -68,6 +68,12 @@ class CompletionSettings:
     max_tokens: int = key(128, "Most tokens one suggestion may generate.", (1, 4096))
     temperature: float = key(0.2, "Sampling temperature.", (0.0, 2.0))
     multiline: Multiline = key("auto", "When a suggestion may span lines.", checks.multiline)
+    fim: str = key(
+        "auto",
+        "The model's fill-in-the-middle format when its name does not tell it (an "
+        'OpenAI-compatible server reports no template): "codellama", "qwen2.5-coder", ...',
+        checks.fim,
+    )
     prefix_lines: int = key(200, "Lines before the cursor in the prompt.", (0, 10_000))
     suffix_lines: int = key(60, "Lines after the cursor in the prompt.", (0, 10_000))
     context_tokens: int = key(4096, "Most num_ctx (the model's may be less).", (256, 262_144))

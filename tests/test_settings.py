@@ -52,6 +52,7 @@ def test_every_key_maps() -> None:
             "maxTokens": 10,
             "temperature": 0,
             "multiline": False,
+            "fim": "qwen2.5-coder",
             "prefixLines": 5,
             "suffixLines": 6,
             "contextTokens": 2048,

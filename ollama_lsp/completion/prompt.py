@@ -45,6 +45,7 @@ def build_profile(model: str, caps: ProviderCapabilities, settings: CompletionSe
         model,
         template_text=caps.template,
         capabilities=("insert",) if caps.supports_insert else (),
+        fim=settings.fim,
     )
     num_ctx = max(256, min(settings.context_tokens, caps.context_window))
     budget = budget_for(num_ctx, settings.max_tokens, settings.prefix_lines, settings.suffix_lines)

@@ -105,14 +105,30 @@ PREFIX_ONLY = FimTemplate("prefix", "prefix", stop=())
 
 _INSTRUCT = re.compile(r"instruct|chat|python|\b(34|70)b")
 
+#: What ``completion.fim`` may name: a family's format, ``"none"`` for plain prefix
+#: continuation, ``"auto"`` (the default) to choose from the model's name and template.
+BY_NAME: dict[str, FimTemplate] = {
+    "codellama": CODELLAMA,
+    "starcoder2": STARCODER2,
+    "deepseek-coder": DEEPSEEK,
+    "qwen2.5-coder": QWEN,
+    "codegemma": CODEGEMMA,
+    "none": PREFIX_ONLY,
+}
+
 
 def select_template(
     model_name: str,
     *,
     template_text: str | None = None,
     capabilities: Sequence[str] | None = None,
+    fim: str = "auto",
 ) -> FimTemplate:
-    """The template for ``model_name``, from its name first and Ollama's template second."""
+    """The template for ``model_name``: the ``fim`` the user named, else from the model's name,
+    else from Ollama's template text. An OpenAI-compatible server reports no template, so a
+    FIM model with an unknown name needs ``fim`` there (``completion.fim`` setting)."""
+    if fim != "auto":
+        return BY_NAME[fim]
     base = model_name.lower().rsplit("/", 1)[-1]
     family, _, tag = base.partition(":")
     tag = tag or "latest"

@@ -223,3 +223,13 @@ def test_tinyllama_chat_gets_a_prefix_only_raw_prompt() -> None:
 def test_prefix_only_never_sends_an_empty_prompt() -> None:
     """Ollama treats an empty prompt as "load the model" and generates nothing."""
     assert PREFIX_ONLY.build("", "def f():\n").prompt == "\n"
+
+
+def test_completion_fim_names_the_format_when_the_name_cannot() -> None:
+    from ollama_lsp.checks import FIM_FORMATS
+    from ollama_lsp.completion.templates import BY_NAME, CODELLAMA, PREFIX_ONLY, QWEN
+
+    assert select_template("my-finetune:latest", fim="qwen2.5-coder") is QWEN
+    assert select_template("codellama:7b-code", fim="none") is PREFIX_ONLY
+    assert select_template("codellama:7b-code", fim="auto") is CODELLAMA
+    assert set(FIM_FORMATS) == set(BY_NAME) | {"auto"}

@@ -36,6 +36,7 @@ export const SETTING_DEFAULTS: Readonly<Record<string, JsonValue>> = {
     "completion.maxTokens": 128,
     "completion.temperature": 0.2,
     "completion.multiline": "auto",
+    "completion.fim": "auto",
     "completion.prefixLines": 200,
     "completion.suffixLines": 60,
     "completion.contextTokens": 4096,

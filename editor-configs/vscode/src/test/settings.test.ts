@@ -40,7 +40,7 @@ describe("settingsFor", () => {
         assert.equal(result.keepAlive, "30m");
         assert.deepEqual(result.cache, { maxEntries: 512, ttlSeconds: 600 });
         assert.equal((result.completion as Record<string, unknown>).debounceMs, 150);
-        assert.equal(Object.keys(result.completion as object).length, 10);
+        assert.equal(Object.keys(result.completion as object).length, 11);
     });
 
     it("drops undefined values so the server keeps its own default", () => {
