@@ -38,9 +38,9 @@ async def both() -> AsyncIterator[tuple[OllamaProvider, OpenAIProvider]]:
 
 
 async def profiles(
-    both: tuple[OllamaProvider, OpenAIProvider], model: str
+    both: tuple[OllamaProvider, OpenAIProvider], model: str, fim: str = "auto"
 ) -> tuple[Profile, Profile]:
-    settings = CompletionSettings()
+    settings = CompletionSettings(fim=fim)
     via_ollama, via_openai = both
     return (
         build_profile(model, await via_ollama.capabilities(model), settings),
@@ -79,4 +79,10 @@ async def test_the_context_is_the_servers_not_the_models(both) -> None:
 async def test_a_fim_model_known_only_by_its_template(both) -> None:
     ollama, openai = await profiles(both, "tinyfim:latest")
     assert ollama.template.family == "codellama"
+    assert openai.template == ollama.template
+
+
+async def test_completion_fim_gives_such_a_model_its_format_over_openai(both) -> None:
+    ollama, _ = await profiles(both, "tinyfim:latest")
+    _, openai = await profiles(both, "tinyfim:latest", fim="codellama")
     assert openai.template == ollama.template
