@@ -32,7 +32,6 @@ DEFAULT_CHAT_MODEL = "tinyllama:1.1b-chat-v1-q4_0"
 Check = Callable[[Any], Any] | tuple[float, float] | None
 
 
-
 def key(
     default: Any,
     doc: str,

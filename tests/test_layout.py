@@ -71,7 +71,7 @@ def test_no_import_circles() -> None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt) :] + [nxt]
+                cycle = [*stack[stack.index(nxt) :], nxt]
                 pytest.fail("import circle: " + " -> ".join(cycle))
             if nxt not in state:
                 walk(nxt)

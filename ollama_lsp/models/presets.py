@@ -64,5 +64,6 @@ PRESETS: tuple[Preset, ...] = (
            "4-bit TinyLlama: chat, and completion on machines with little RAM (~1 GB)"),
 )  # fmt: skip
 
+
 def preset(name: str) -> Preset | None:
     return next((p for p in PRESETS if p.name == name), None)

@@ -238,9 +238,7 @@ def test_num_ctx_is_never_sent_as_zero_or_less() -> None:
     assert GenerateOptions(num_ctx=-5, num_predict=8).to_json() == {"num_predict": 8}
     assert GenerateOptions(num_ctx=0).to_json() == {}
     assert GenerateOptions(num_ctx=2048).to_json() == {"num_ctx": 2048}
-    info = show_info(
-        {"model_info": {"general.architecture": "qwen2", "qwen2.context_length": 0}}
-    )
+    info = show_info({"model_info": {"general.architecture": "qwen2", "qwen2.context_length": 0}})
     assert info.context_length is None
 
 
