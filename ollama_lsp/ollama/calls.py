@@ -25,6 +25,7 @@ from .errors import (
     OllamaUnreachable,
     PoolExhausted,
     ResponseTooLarge,
+    StreamBroken,
 )
 from .wire import check_status, error_text
 from .wire import parse as parse_json
@@ -131,9 +132,7 @@ class Calls:
         except TooLarge as exc:
             raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
         except httpx.TransportError as exc:
-            raise MalformedResponse(
-                f"the connection broke mid-stream ({describe(exc)})", what=f"the {what} request"
-            ) from exc
+            raise StreamBroken(self.host, describe(exc), what=f"the {what} request") from exc
         finally:
             if exchange is not None:
                 exchange.abort()  # a no-op once the stream was read to its end

@@ -114,6 +114,19 @@ class ResponseTooLarge(MalformedResponse):
         )
 
 
+class StreamBroken(MalformedResponse):
+    """The connection broke while an answer was streaming: the host stopped or restarted (a
+    broken answer is not a malformed one, so the message does not doubt it is Ollama)."""
+
+    def __init__(self, host: str, detail: str, *, what: str) -> None:
+        OllamaError.__init__(
+            self,
+            f"The connection to Ollama at {host} broke during {what} ({detail}) — Ollama may have "
+            "stopped or restarted (see `ollama ps` and its log); the next request tries again",
+        )
+        self.host = host
+
+
 class OllamaRedirect(OllamaError):
     """A 3xx: we never follow redirects, since Ollama itself never sends one to elsewhere."""
 

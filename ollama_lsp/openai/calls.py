@@ -31,6 +31,7 @@ from .errors import (
     OpenAIUnreachable,
     PoolExhausted,
     ResponseTooLarge,
+    StreamBroken,
 )
 
 log = logging.getLogger(__name__)
@@ -147,9 +148,7 @@ class Calls:
         except TooLarge as exc:
             raise ResponseTooLarge(str(exc), what=what) from None
         except httpx.TransportError as exc:
-            raise MalformedResponse(
-                f"the connection broke mid-stream ({wire.describe(exc)})", what=what
-            ) from exc
+            raise StreamBroken(self.host, wire.describe(exc), what=what) from exc
         finally:
             if exchange is not None:
                 exchange.abort()  # a no-op once the stream was read to its end

@@ -143,6 +143,19 @@ class MalformedResponse(OpenAIError):
         )
 
 
+class StreamBroken(MalformedResponse):
+    """The connection broke while an answer was streaming: the server stopped or restarted."""
+
+    def __init__(self, host: str, detail: str, *, what: str) -> None:
+        OpenAIError.__init__(
+            self,
+            f"The connection to the OpenAI-compatible server at {host} broke during {what} "
+            f"({detail}) — it may have stopped or restarted (see its log); the next request "
+            "tries again",
+        )
+        self.host = host
+
+
 class ResponseTooLarge(MalformedResponse):
     """A line, a body or a stream's text went past its cap; we stopped reading and hung up."""
 

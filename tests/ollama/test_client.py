@@ -311,3 +311,16 @@ async def test_host_can_change(client: OllamaClient, ollama_double, closed_port_
         await client.version()
     client.host = ollama_double.host
     assert await client.version()
+
+
+async def test_a_connection_cut_mid_stream_says_so_and_does_not_doubt_the_host(
+    client: OllamaClient, ollama_double
+) -> None:
+    ollama_double.script("one two three four")
+    ollama_double.inject_fault("abort", after_chunks=1)
+    with pytest.raises(MalformedResponse) as caught:
+        async for _ in client.generate_stream(CODELLAMA, "x"):
+            pass
+    assert "broke during the generate request" in caught.value.message
+    assert "stopped or restarted" in caught.value.message
+    assert "really an Ollama server" not in caught.value.message
