@@ -26,16 +26,14 @@ Design points, each learned from how Ollama behaves (see the wire notes in the r
 from __future__ import annotations
 
 import logging
-import ssl
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import aclosing
+from typing import Any
 
-import httpx
-
-from ..http.connections import MAX_CONNECTIONS, Connections
-from ..http.endpoint import Endpoint, parse_endpoint
-from ..http.exchange import Limits
+from ..http.client import HttpClient, TextBudget
+from ..http.endpoint import Endpoint
 from .calls import Calls
+from .errors import ResponseTooLarge
 from .types import (
     ChatChunk,
     ChatMessage,
@@ -52,7 +50,6 @@ from .types import (
 )
 from .wire import (
     KeepAlive,
-    TextBudget,
     as_list,
     chat_body,
     drop_none,
@@ -62,81 +59,18 @@ from .wire import (
 
 log = logging.getLogger(__name__)
 
-#: How long to wait for the end of a response body after its last NDJSON line.
-DRAIN_TIMEOUT_S = 0.5
-#: How long a request may wait for a free connection before ``PoolExhausted``.
-POOL_TIMEOUT_S = 3.0
-#: Ollama's NDJSON lines are a few hundred bytes; a pull status line is the longest kind.
-MAX_LINE_BYTES = 4 * 2**20
-#: ``/api/show`` with tensors is the biggest JSON answer, well under a megabyte.
-MAX_BODY_BYTES = 32 * 2**20
-#: A completion or chat answer longer than this is a runaway, not a suggestion.
-MAX_TEXT_CHARS = 2**20
 
-
-class OllamaClient:
+class OllamaClient(HttpClient):
     """Async client for one Ollama server. Cheap to keep for the life of the process."""
 
-    def __init__(
-        self,
-        host: str | Endpoint | None = None,
-        *,
-        connect_timeout: float = 1.5,
-        request_timeout: float = 15.0,
-        first_byte_timeout: float = 120.0,
-        pool_timeout: float = POOL_TIMEOUT_S,
-        max_connections: int = MAX_CONNECTIONS,
-        max_line_bytes: int = MAX_LINE_BYTES,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        max_text_chars: int = MAX_TEXT_CHARS,
-        transport: httpx.AsyncBaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        verify: ssl.SSLContext | bool = True,
-    ) -> None:
-        """``host`` as ``OLLAMA_HOST`` takes it; raises ``HostError`` when it cannot be used.
-
-        ``headers`` go on every request (a proxy's ``Authorization``), ``verify`` is the TLS
-        trust for an ``https://`` host (``http.tls.client_context``)."""
-        self.request_timeout = request_timeout
-        self.first_byte_timeout = first_byte_timeout
-        self.max_text_chars = max_text_chars
-        self._connections = Connections(
-            host if isinstance(host, Endpoint) else parse_endpoint(host),
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            max_connections=max_connections,
-            limits=Limits(max_line=max_line_bytes, max_body=max_body_bytes),
-            transport=transport,
-            headers=headers,
-            verify=verify,
-        )
+    def __init__(self, host: str | Endpoint | None = None, **options: Any) -> None:
+        """``host`` as ``OLLAMA_HOST`` takes it; ``options`` are ``HttpClient``'s."""
+        super().__init__(host, **options)
         self._calls = Calls(
             self._connections,
-            request_timeout=request_timeout,
-            first_byte_timeout=first_byte_timeout,
+            request_timeout=self.request_timeout,
+            first_byte_timeout=self.first_byte_timeout,
         )
-
-    @property
-    def host(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:11434``, as shown to users (no password)."""
-        return self._connections.endpoint.display
-
-    @host.setter
-    def host(self, value: str | Endpoint) -> None:
-        self._connections.retarget(value if isinstance(value, Endpoint) else parse_endpoint(value))
-
-    @property
-    def endpoint(self) -> Endpoint:
-        """Where requests go, with the credentials (compare endpoints, show ``host``)."""
-        return self._connections.endpoint
-
-    @property
-    def pool_rebuilds(self) -> int:
-        """How often a wedged connection pool was replaced (see ``connections``)."""
-        return self._connections.rebuilds
-
-    async def aclose(self) -> None:
-        await self._connections.aclose()
 
     # -- small JSON calls -------------------------------------------------------------------
 
@@ -236,7 +170,7 @@ class OllamaClient:
         chunks then have no ``logprobs``."""
         body = generate_body(model, prompt, suffix, raw, system, options, keep_alive, True)
         body |= logprobs_fields(logprobs, top_logprobs)
-        text = TextBudget(self.max_text_chars, "generate")
+        text = TextBudget(self.max_text_chars, _too_large("generate"))
         stream = self._calls.stream("/api/generate", body, what="generate", model=model)
         async with aclosing(stream):
             async for data in stream:
@@ -267,7 +201,7 @@ class OllamaClient:
         keep_alive: KeepAlive = None,
     ) -> AsyncIterator[ChatChunk]:
         body = chat_body(model, messages, options, keep_alive, True)
-        text = TextBudget(self.max_text_chars, "chat")
+        text = TextBudget(self.max_text_chars, _too_large("chat"))
         stream = self._calls.stream("/api/chat", body, what="chat", model=model)
         async with aclosing(stream):
             async for data in stream:
@@ -282,3 +216,7 @@ class OllamaClient:
         async with aclosing(stream):
             async for data in stream:
                 yield pull_progress(data)
+
+
+def _too_large(what: str) -> Callable[[str], Exception]:
+    return lambda detail: ResponseTooLarge(detail, what=f"the {what} request")

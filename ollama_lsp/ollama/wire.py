@@ -23,7 +23,6 @@ from .errors import (
     OllamaHTTPError,
     OllamaRedirect,
     OllamaStreamError,
-    ResponseTooLarge,
 )
 from .types import ChatMessage, GenerateOptions
 
@@ -122,22 +121,6 @@ def chat_body(
             "keep_alive": keep_alive,
         }
     )
-
-
-class TextBudget:
-    """Counts a stream's text so that a runaway answer fails instead of filling memory."""
-
-    def __init__(self, limit: int, what: str) -> None:
-        self.left = limit
-        self.limit = limit
-        self.what = what
-
-    def spend(self, text: str) -> None:
-        self.left -= len(text)
-        if self.left < 0:
-            raise ResponseTooLarge(
-                f"an answer longer than {self.limit:,} characters", what=f"the {self.what} request"
-            )
 
 
 def drop_none(body: dict[str, Any]) -> dict[str, Any]:

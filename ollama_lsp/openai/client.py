@@ -19,27 +19,17 @@ answer (``StreamInterrupted``); a stream that ends with neither is malformed.
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
+from typing import Any
 
-import httpx
-
-from ..http.connections import MAX_CONNECTIONS, Connections
-from ..http.endpoint import Endpoint, parse_endpoint
-from ..http.exchange import Limits
+from ..http.client import HttpClient, TextBudget
+from ..http.endpoint import Endpoint
 from ..provider.interface import ChatMessage
 from . import wire
 from .calls import END, Calls, until_drained
-from .errors import MalformedResponse, StreamInterrupted
+from .errors import MalformedResponse, ResponseTooLarge, StreamInterrupted
 from .types import CompletionChunk, ModelListing, chat_delta, completion_chunk, model_listing
-
-POOL_TIMEOUT_S = 3.0
-#: An event with 20 alternatives is a few kilobytes.
-MAX_LINE_BYTES = 4 * 2**20
-MAX_BODY_BYTES = 32 * 2**20
-#: A completion or chat answer longer than this is a runaway, not a suggestion.
-MAX_TEXT_CHARS = 2**20
 
 #: llama_cpp.server answers a streamed prompt longer than its context with a 200 and no event.
 _EMPTY_STREAM = (
@@ -49,7 +39,7 @@ _EMPTY_STREAM = (
 )
 
 
-class OpenAIClient:
+class OpenAIClient(HttpClient):
     """Async client for one OpenAI-compatible server. Cheap to keep for the life of the process.
 
     ``host``'s URL is the server's base: ``http://h:8000`` or ``http://h:8000/v1`` (``/v1`` is
@@ -57,62 +47,17 @@ class OpenAIClient:
     (``stream_options``; servers that do not know it ignore it)."""
 
     def __init__(
-        self,
-        host: str | Endpoint | None = None,
-        *,
-        connect_timeout: float = 1.5,
-        request_timeout: float = 15.0,
-        first_byte_timeout: float = 120.0,
-        pool_timeout: float = POOL_TIMEOUT_S,
-        max_connections: int = MAX_CONNECTIONS,
-        max_line_bytes: int = MAX_LINE_BYTES,
-        max_body_bytes: int = MAX_BODY_BYTES,
-        max_text_chars: int = MAX_TEXT_CHARS,
-        transport: httpx.AsyncBaseTransport | None = None,
-        headers: Mapping[str, str] | None = None,
-        verify: ssl.SSLContext | bool = True,
-        include_usage: bool = True,
+        self, host: str | Endpoint | None = None, *, include_usage: bool = True, **options: Any
     ) -> None:
-        self.request_timeout = request_timeout
-        self.first_byte_timeout = first_byte_timeout
-        self.max_text_chars = max_text_chars
+        """``options`` are ``HttpClient``'s (timeouts, limits, ``headers``, ``verify``)."""
+        super().__init__(host, **options)
         self.include_usage = include_usage
-        self._connections = Connections(
-            host if isinstance(host, Endpoint) else parse_endpoint(host),
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            max_connections=max_connections,
-            limits=Limits(max_line=max_line_bytes, max_body=max_body_bytes),
-            transport=transport,
-            headers=headers,
-            verify=verify,
-        )
         self._calls = Calls(
             self._connections,
-            request_timeout=request_timeout,
-            first_byte_timeout=first_byte_timeout,
+            request_timeout=self.request_timeout,
+            first_byte_timeout=self.first_byte_timeout,
             served=self._served_quietly,
         )
-
-    @property
-    def host(self) -> str:
-        """The base URL as shown to users (no password)."""
-        return self._connections.endpoint.display
-
-    @host.setter
-    def host(self, value: str | Endpoint) -> None:
-        self._connections.retarget(value if isinstance(value, Endpoint) else parse_endpoint(value))
-
-    @property
-    def endpoint(self) -> Endpoint:
-        return self._connections.endpoint
-
-    @property
-    def pool_rebuilds(self) -> int:
-        return self._connections.rebuilds
-
-    async def aclose(self) -> None:
-        await self._connections.aclose()
 
     # -- the API ----------------------------------------------------------------------------
 
@@ -142,7 +87,7 @@ class OpenAIClient:
             top_p=top_p, stop=stop, logprobs=logprobs, include_usage=self.include_usage,
         )  # fmt: skip
         what = "the completion request"
-        budget = wire.TextBudget(self.max_text_chars, what)
+        budget = TextBudget(self.max_text_chars, lambda d: ResponseTooLarge(d, what=what))
         finish, usage, events_seen = "", None, 0
         events = self._calls.events("/completions", body, what=what, model=model)
         drained = until_drained(events, lambda: bool(finish))
@@ -178,7 +123,7 @@ class OpenAIClient:
         """Streamed ``/v1/chat/completions``: the answer's text pieces."""
         body = wire.chat_body(model, messages, stream=True, include_usage=self.include_usage)
         what = "the chat request"
-        budget = wire.TextBudget(self.max_text_chars, what)
+        budget = TextBudget(self.max_text_chars, lambda d: ResponseTooLarge(d, what=what))
         finish = ""
         events = self._calls.events("/chat/completions", body, what=what, model=model)
         drained = until_drained(events, lambda: bool(finish))

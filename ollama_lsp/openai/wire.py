@@ -35,7 +35,6 @@ from .errors import (
     OpenAIError,
     OpenAIHTTPError,
     OpenAIRedirect,
-    ResponseTooLarge,
     RouteMissing,
 )
 
@@ -183,22 +182,6 @@ def stream_error(data: dict[str, Any]) -> tuple[str, str | None] | None:
         code = error.get("code")
         return str(error.get("message") or error), (str(code) if code is not None else None)
     return str(error)[:2000], None
-
-
-class TextBudget:
-    """Counts a stream's text so that a runaway answer fails instead of filling memory."""
-
-    def __init__(self, limit: int, what: str) -> None:
-        self.left = limit
-        self.limit = limit
-        self.what = what
-
-    def spend(self, text: str) -> None:
-        self.left -= len(text)
-        if self.left < 0:
-            raise ResponseTooLarge(
-                f"an answer longer than {self.limit:,} characters", what=self.what
-            )
 
 
 def parse(content: bytes, what: str) -> dict[str, Any]:
