@@ -8,7 +8,6 @@ generation or a 7 GB pull must not be cut in the middle.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -16,8 +15,7 @@ from typing import Any
 import httpx
 
 from ..http.connections import Connections
-from ..http.exchange import Exchange, TooLarge
-from ..http.opening import describe, open_exchange
+from ..http.opening import LineStream, read_whole
 from ..provider.errors import ProviderError
 from .errors import (
     MalformedResponse,
@@ -32,12 +30,9 @@ from .wire import parse as parse_json
 
 log = logging.getLogger(__name__)
 
-#: How long to wait for the end of a response body after its last NDJSON line.
-DRAIN_TIMEOUT_S = 0.5
-
 
 class _Failures:
-    """Ollama's errors for what fails before a response starts (``http.opening``)."""
+    """Ollama's errors for the plumbing's failures (``http.opening``)."""
 
     def pool_exhausted(self, host: str, connections: int, what: str) -> ProviderError:
         return PoolExhausted(host, connections, f"the {what} request")
@@ -47,6 +42,15 @@ class _Failures:
 
     def no_response(self, detail: str, what: str) -> ProviderError:
         return MalformedResponse(detail, what=f"the {what} request")
+
+    def timeout(self, host: str, seconds: float, what: str) -> ProviderError:
+        return OllamaTimeout(host, seconds, f"the {what} request")
+
+    def too_large(self, detail: str, what: str) -> ProviderError:
+        return ResponseTooLarge(detail, what=f"the {what} request")
+
+    def broken(self, host: str, detail: str, what: str) -> ProviderError:
+        return StreamBroken(host, detail, what=f"the {what} request")
 
 
 _FAILURES = _Failures()
@@ -76,22 +80,11 @@ class Calls:
         model: str | None = None,
         limit: float | None = None,
     ) -> dict[str, Any]:
+        log.debug("ollama %s %s", method, path)
         timeout = self.request_timeout if limit is None else limit
-        exchange: Exchange | None = None
-        try:
-            async with asyncio.timeout(timeout):
-                exchange, response = await self._open(method, path, body, what, lines=False)
-                content = await exchange.body()
-            await exchange.settle(DRAIN_TIMEOUT_S)
-        except TimeoutError:
-            raise OllamaTimeout(self.host, timeout, f"the {what} request") from None
-        except TooLarge as exc:
-            raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
-        except httpx.TransportError as exc:
-            raise MalformedResponse(describe(exc), what=f"the {what} request") from exc
-        finally:
-            if exchange is not None:
-                exchange.abort()
+        response, content = await read_whole(
+            self._connections, method, path, body, what, within=timeout, failures=_FAILURES
+        )
         check_status(self.host, response, content, what, model)
         if not content.strip():
             return {}  # delete answers 200 with an empty body
@@ -103,44 +96,26 @@ class Calls:
     async def stream(
         self, path: str, body: dict[str, Any], *, what: str, model: str
     ) -> AsyncIterator[dict[str, Any]]:
-        exchange: Exchange | None = None
-        try:
-            try:
-                async with asyncio.timeout(self.first_byte_timeout):
-                    exchange, response = await self._open("POST", path, body, what, lines=True)
-                    if not response.is_success:
-                        check_status(self.host, response, await exchange.body(), what, model)
-            except TimeoutError:
-                raise OllamaTimeout(
-                    self.host, self.first_byte_timeout, f"the {what} request"
-                ) from None
-            finished = False
-            async for line in exchange.iter_lines():
+        """The NDJSON objects up to the one that says ``done`` (or a pull's ``success``)."""
+        log.debug("ollama POST %s", path)
+
+        async def check(response: httpx.Response, content: bytes) -> None:
+            check_status(self.host, response, content, what, model)
+
+        opened = LineStream(
+            self._connections, path, body, what,
+            first_byte_timeout=self.first_byte_timeout, failures=_FAILURES, check=check,
+        )  # fmt: skip
+        async with opened as stream:
+            async for line in stream.lines():
                 data = parse_json(line, f"the {what} request")
                 if "error" in data:
                     raise error_text(str(data["error"]), None, what, model)
                 if data.get("done") is True or data.get("status") == "success":
-                    finished = True
-                    await exchange.settle(DRAIN_TIMEOUT_S)
+                    await stream.finish()
                     yield data
-                    break
+                    return
                 yield data
-            if not finished:
-                raise MalformedResponse(
-                    "the stream ended before Ollama said it was done", what=f"the {what} request"
-                )
-        except TooLarge as exc:
-            raise ResponseTooLarge(str(exc), what=f"the {what} request") from None
-        except httpx.TransportError as exc:
-            raise StreamBroken(self.host, describe(exc), what=f"the {what} request") from exc
-        finally:
-            if exchange is not None:
-                exchange.abort()  # a no-op once the stream was read to its end
-
-    async def _open(
-        self, method: str, path: str, body: dict[str, Any] | None, what: str, *, lines: bool
-    ) -> tuple[Exchange, httpx.Response]:
-        log.debug("ollama %s %s", method, path)
-        return await open_exchange(
-            self._connections, method, path, body, what, lines=lines, failures=_FAILURES
+        raise MalformedResponse(
+            "the stream ended before Ollama said it was done", what=f"the {what} request"
         )

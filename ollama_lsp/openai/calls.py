@@ -19,8 +19,7 @@ import httpx
 
 from ..http.connections import Connections
 from ..http.endpoint import Endpoint
-from ..http.exchange import Exchange, TooLarge
-from ..http.opening import open_exchange
+from ..http.opening import DRAIN_TIMEOUT_S, LineStream, read_whole
 from ..provider.errors import ProviderError
 from . import wire
 from .errors import (
@@ -35,10 +34,6 @@ from .errors import (
 )
 
 log = logging.getLogger(__name__)
-
-#: How long to wait for the rest of a body after its end was seen (``[DONE]``,
-#: ``finish_reason``): then the connection is closed instead of kept.
-DRAIN_TIMEOUT_S = 0.5
 
 #: Where a stream's ``[DONE]`` was.
 END = object()
@@ -55,6 +50,15 @@ class _Failures:
 
     def no_response(self, detail: str, what: str) -> ProviderError:
         return MalformedResponse(detail, what=what)
+
+    def timeout(self, host: str, seconds: float, what: str) -> ProviderError:
+        return OpenAITimeout(host, seconds, what)
+
+    def too_large(self, detail: str, what: str) -> ProviderError:
+        return ResponseTooLarge(detail, what=what)
+
+    def broken(self, host: str, detail: str, what: str) -> ProviderError:
+        return StreamBroken(host, detail, what=what)
 
 
 _FAILURES = _Failures()
@@ -97,21 +101,10 @@ class Calls:
     ) -> tuple[dict[str, Any], httpx.Response]:
         timeout = self.request_timeout if limit is None else limit
         path = wire.api_path(self.endpoint.url, route)
-        exchange: Exchange | None = None
-        try:
-            async with asyncio.timeout(timeout):
-                exchange, response = await self._open(method, path, body, what, lines=False)
-                content = await exchange.body()
-            await exchange.settle(DRAIN_TIMEOUT_S)
-        except TimeoutError:
-            raise OpenAITimeout(self.host, timeout, what) from None
-        except TooLarge as exc:
-            raise ResponseTooLarge(str(exc), what=what) from None
-        except httpx.TransportError as exc:
-            raise MalformedResponse(wire.describe(exc), what=what) from exc
-        finally:
-            if exchange is not None:
-                exchange.abort()
+        log.debug("openai %s %s", method, path)
+        response, content = await read_whole(
+            self._connections, method, path, body, what, within=timeout, failures=_FAILURES
+        )
         await self._check(response, content, what=what, path=path, model=model)
         data = wire.parse(content, what)
         if (error := wire.stream_error(data)) is not None:
@@ -123,35 +116,28 @@ class Calls:
     ) -> AsyncIterator[Any]:
         """The stream's events as JSON objects, then ``END`` at ``[DONE]``; errors typed."""
         path = wire.api_path(self.endpoint.url, route)
-        exchange: Exchange | None = None
-        try:
-            try:
-                async with asyncio.timeout(self.first_byte_timeout):
-                    exchange, response = await self._open("POST", path, body, what, lines=True)
-                    if not response.is_success:
-                        content = await exchange.body()
-                        await self._check(response, content, what=what, path=path, model=model)
-            except TimeoutError:
-                raise OpenAITimeout(self.host, self.first_byte_timeout, what) from None
-            async for line in exchange.iter_lines():
+        log.debug("openai POST %s", path)
+
+        async def check(response: httpx.Response, content: bytes) -> None:
+            await self._check(response, content, what=what, path=path, model=model)
+
+        opened = LineStream(
+            self._connections, path, body, what,
+            first_byte_timeout=self.first_byte_timeout, failures=_FAILURES, check=check,
+        )  # fmt: skip
+        async with opened as stream:
+            async for line in stream.lines():
                 payload = wire.sse_data(line)
                 if payload is None:
                     continue
                 if payload.strip() == wire.DONE:
-                    await exchange.settle(DRAIN_TIMEOUT_S)
+                    await stream.finish()
                     yield END
                     return
                 data = wire.parse(payload, what)
                 if (error := wire.stream_error(data)) is not None:
                     raise OpenAIStreamError(self.host, error[0], what=what)
                 yield data
-        except TooLarge as exc:
-            raise ResponseTooLarge(str(exc), what=what) from None
-        except httpx.TransportError as exc:
-            raise StreamBroken(self.host, wire.describe(exc), what=what) from exc
-        finally:
-            if exchange is not None:
-                exchange.abort()  # a no-op once the stream was read to its end
 
     async def _check(
         self, response: httpx.Response, content: bytes, *, what: str, path: str, model: str | None
@@ -162,14 +148,6 @@ class Calls:
         except ModelNotServed as exc:
             served = await self._served()
             raise ModelNotServed(exc.model, served, self.host, status=exc.status) from None
-
-    async def _open(
-        self, method: str, path: str, body: dict[str, Any] | None, what: str, *, lines: bool
-    ) -> tuple[Exchange, httpx.Response]:
-        log.debug("openai %s %s", method, path)
-        return await open_exchange(
-            self._connections, method, path, body, what, lines=lines, failures=_FAILURES
-        )
 
 
 async def until_drained(
