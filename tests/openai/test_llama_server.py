@@ -132,7 +132,7 @@ async def test_provider_completion_with_alternatives(
     chunks = [c async for c in provider.complete_code(request)]
     first, final = chunks[0], chunks[-1]
     assert final.done and final.done_reason == "length"
-    assert 1 <= len(first.alternatives) <= 6  # the top 5, and the sampled token if not among them
+    assert 5 <= len(first.alternatives) <= 6  # the top 5, and the sampled token if not among them
     assert first.text.strip() in [a.strip() for a in first.alternatives]
 
 
