@@ -19,12 +19,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .checks import is_header_value
 from .envrefs import MissingVariable, expand
 from .hosts import HostPool, Member, PooledProvider, PooledStore
 from .http.endpoint import Endpoint, parse_endpoint
 from .http.tls import TlsSetupError, client_context
 from .ollama.client import OllamaClient
 from .ollama.provider import OllamaProvider
+from .redact import secret_filter
 
 log = logging.getLogger(__name__)
 
@@ -136,13 +138,26 @@ class Backend:
         out: dict[str, str] = {}
         for name, value in headers:
             try:
-                out[name] = expand(value)
+                expanded = expand(value)
             except MissingVariable as exc:
                 # Left out rather than sent as the literal reference: the message says why,
                 # and the proxy's 401 that follows is then no puzzle.
                 self.problems.append(
                     f"ollama.headers.{name}: {exc}; sending it without that header"
                 )
+                continue
+            if not is_header_value(expanded):
+                # h11 would refuse it with an error that quotes the value: never let it try.
+                self.problems.append(
+                    f"ollama.headers.{name}: the value its ${{env:…}} gives is not a valid "
+                    "header value (a line break or control character); sending it without "
+                    "that header"
+                )
+                continue
+            # Masked in every log line from now on: the value, and the credential after a
+            # scheme (``Bearer <token>``), which may be logged on its own.
+            secret_filter.secrets.update({expanded, expanded.rpartition(" ")[2]} - {""})
+            out[name] = expanded
         return out
 
     def _verify(self, config: BackendConfig) -> Any:
