@@ -118,13 +118,6 @@ class Backend:
                 member.provider.keep_alive = self.keep_alive
         return changed
 
-    def invalidate(self, model: str | None = None) -> None:
-        """Forget cached model facts on every host (after a pull or a delete)."""
-        for member in self.pool.members:
-            forget = getattr(member.provider, "invalidate", None)
-            if forget is not None:
-                forget(model)
-
     def status(self) -> list[dict[str, Any]]:
         return self.pool.status()
 
