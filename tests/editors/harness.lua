@@ -99,28 +99,9 @@ function H.lines(bufnr)
   return vim.api.nvim_buf_get_lines(bufnr or 0, 0, -1, false)
 end
 
---- Ghost text now shown: the virt_text chunks (and virt_lines) of namespace nvim.lsp.inline_completion.
+--- The ghost text now drawn in `bufnr` (lines joined with "\n"), or nil: the plugin's own API.
 function H.ghost_text(bufnr)
-  local ns = vim.api.nvim_create_namespace("nvim.lsp.inline_completion")
-  local marks = vim.api.nvim_buf_get_extmarks(bufnr or 0, ns, 0, -1, { details = true })
-  for _, mark in ipairs(marks) do
-    local details = mark[4]
-    if details.virt_text then
-      local parts = {}
-      for _, chunk in ipairs(details.virt_text) do
-        table.insert(parts, chunk[1])
-      end
-      for _, line in ipairs(details.virt_lines or {}) do
-        local text = {}
-        for _, chunk in ipairs(line) do
-          table.insert(text, chunk[1])
-        end
-        table.insert(parts, "\n" .. table.concat(text))
-      end
-      return table.concat(parts)
-    end
-  end
-  return nil
+  return require("ollama_lsp").ghost(bufnr or 0)
 end
 
 --- Run `scenario()` in a coroutine after startup; write {ok, error, result} and quit.

@@ -325,6 +325,28 @@ function M.execute(command, arguments, callback)
   return id
 end
 
+--- The suggestion drawn as ghost text in `bufnr` (default: current) as the user sees it, its
+--- lines joined with "\n"; nil when none is drawn. (For scripts and tests that drive the plugin.)
+function M.ghost(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  local ns = vim.api.nvim_create_namespace("nvim.lsp.inline_completion")
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })) do
+    local details = mark[4]
+    if details.virt_text then
+      local lines = {}
+      for _, line in ipairs({ details.virt_text, unpack(details.virt_lines or {}) }) do
+        local text = {}
+        for _, chunk in ipairs(line) do
+          table.insert(text, chunk[1])
+        end
+        table.insert(lines, table.concat(text))
+      end
+      return table.concat(lines, "\n")
+    end
+  end
+  return nil
+end
+
 --- "ollama: pulling 42%" while a pull runs, else "ollama: MODEL".
 function M.statusline()
   return progress.statusline(M.state.model)
