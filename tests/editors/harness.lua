@@ -104,6 +104,76 @@ function H.ghost_text(bufnr)
   return require("ollama_lsp").ghost(bufnr or 0)
 end
 
+--- Let `ms` pass with the event loop running: a user's reaction time in a scenario (never a
+--- way to wait for something; that is H.wait).
+function H.sleep(ms)
+  local co = assert(coroutine.running(), "H.sleep runs inside H.run")
+  vim.defer_fn(function()
+    coroutine.resume(co)
+  end, ms)
+  coroutine.yield()
+end
+
+--- Every textDocument/inlineCompletion request of `bufnr` from now on, in order, as
+--- {id, tick, col, state}: the changedtick and cursor column when it was sent, and
+--- "pending", "complete" or "cancel".
+function H.record_requests(bufnr)
+  local list, by_id = {}, {}
+  vim.api.nvim_create_autocmd("LspRequest", {
+    buffer = bufnr,
+    callback = function(args)
+      local request = args.data.request
+      if request.method ~= "textDocument/inlineCompletion" then
+        return
+      end
+      local id = args.data.request_id
+      if request.type == "pending" and not by_id[id] then
+        local entry = {
+          id = id,
+          tick = vim.b[bufnr].changedtick,
+          col = vim.api.nvim_win_get_cursor(0)[2],
+          state = "pending",
+        }
+        by_id[id] = entry
+        table.insert(list, entry)
+      elseif by_id[id] then
+        by_id[id].state = request.type
+      end
+    end,
+  })
+  return list
+end
+
+--- Sample the ghost text of `bufnr` every few milliseconds and after every change, recording
+--- each one drawn as {before = the line up to the cursor, ghost = its text}. Returns the list
+--- and a function that stops sampling.
+function H.watch_ghosts(bufnr)
+  local samples = {}
+  local function sample()
+    local ghost = H.ghost_text(bufnr)
+    if ghost and vim.api.nvim_get_current_buf() == bufnr then
+      local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+      local before = H.lines(bufnr)[row]:sub(1, col)
+      local last = samples[#samples]
+      if not last or last.before ~= before or last.ghost ~= ghost then
+        table.insert(samples, { before = before, ghost = ghost })
+      end
+    end
+  end
+  local timer = assert(vim.uv.new_timer())
+  timer:start(0, 5, vim.schedule_wrap(sample))
+  local autocmd = vim.api.nvim_create_autocmd({ "TextChangedI", "CursorMovedI" }, {
+    buffer = bufnr,
+    callback = sample,
+  })
+  return samples, function()
+    sample()
+    timer:stop()
+    timer:close()
+    vim.api.nvim_del_autocmd(autocmd)
+  end
+end
+
 --- Run `scenario()` in a coroutine after startup; write {ok, error, result} and quit.
 function H.run(scenario)
   vim.schedule(function()

@@ -13,12 +13,13 @@ local function check_neovim()
   end
   health.ok(("Neovim %s"):format(version))
   local plugin = require("ollama_lsp")
-  if plugin.has_inline() then
-    health.ok("inline completion (ghost text) is available: vim.lsp.inline_completion")
+  local inline = not plugin.options or plugin.options.inline
+  if inline and plugin.has_inline() then
+    health.ok("inline completion (ghost text) is available: drawn by the plugin")
+  elseif inline then
+    health.info("no inline virtual text (Neovim 0.10+): suggestions come through the completion menu")
   else
-    health.info(
-      "no vim.lsp.inline_completion (it arrives in Neovim 0.12): suggestions come through the completion menu"
-    )
+    health.info("inline = false: suggestions come through the completion menu (<C-y> accepts)")
   end
   if plugin.options then
     health.ok("setup() was called")

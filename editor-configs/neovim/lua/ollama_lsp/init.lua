@@ -1,9 +1,11 @@
 --- ollama-lsp for Neovim: AI code completion from local Ollama models.
 ---
 --- `require("ollama_lsp").setup(opts)` registers the server with `vim.lsp.config` and
---- `vim.lsp.enable` (Neovim >= 0.11), turns on ghost text where Neovim has it (0.12's
---- `vim.lsp.inline_completion`) and the completion menu otherwise, and defines the
---- `:Ollama*` commands. Every command is also a function of this module.
+--- `vim.lsp.enable` (Neovim >= 0.11), turns on ghost text (drawn by the plugin: see
+--- `ollama_lsp.ghost` for why not `vim.lsp.inline_completion`) or, with `inline = false`, the
+--- completion menu, and defines the `:Ollama*` commands. Every command is also a function of
+--- this module.
+local ghost = require("ollama_lsp.ghost")
 local progress = require("ollama_lsp.progress")
 
 local M = {}
@@ -25,11 +27,14 @@ M.defaults = {
   --- nil: every buffer that is a file (see README); or a list of filetypes.
   filetypes = nil,
   root_markers = { ".git" },
-  --- Ghost text (Neovim 0.12+). false: suggestions come through the completion menu.
+  --- Ghost text. false: suggestions come through the completion menu.
   inline = true,
   --- Insert-mode key that accepts the ghost text; without a suggestion it does what it always
-  --- does. false: map nothing (call `vim.lsp.inline_completion.get()` from your own mapping).
+  --- does. false: map nothing (map `require("ollama_lsp").accept()` yourself).
   accept_key = "<Tab>",
+  --- Insert-mode keys that accept only the next word / the rest of the line (false: none).
+  accept_word_key = false,
+  accept_line_key = false,
   --- `vim.notify` pull and model-load progress.
   notify_progress = true,
   --- Called after the plugin's own attach work, as `on_attach(client, bufnr)`.
@@ -59,8 +64,9 @@ function M.settings_of(opts)
   return settings
 end
 
+--- Whether ghost text can be drawn: inline virtual text arrived in Neovim 0.10.
 local function has_inline()
-  return vim.lsp.inline_completion ~= nil and vim.lsp.inline_completion.enable ~= nil
+  return vim.fn.has("nvim-0.10") == 1
 end
 M.has_inline = has_inline
 
@@ -74,13 +80,18 @@ local function wanted(bufnr)
 end
 
 local ACCEPT_DESC = "ollama: accept the suggestion"
+local ACCEPTS = { all = ACCEPT_DESC, word = ACCEPT_DESC .. "'s next word", line = ACCEPT_DESC .. "'s line" }
+
+local function is_accept_mapping(mapping)
+  return type(mapping.desc) == "string" and mapping.desc:sub(1, #ACCEPT_DESC) == ACCEPT_DESC
+end
 
 --- What `key` did before we mapped it, as a function returning the keys to run: the mapping
 --- it shadows (e.g. Neovim 0.11+'s default <Tab>, which jumps in an active snippet), else the
 --- key itself.
 local function fallback_for(key)
   local previous = vim.fn.maparg(key, "i", false, true)
-  if type(previous) ~= "table" or vim.tbl_isempty(previous) or previous.desc == ACCEPT_DESC then
+  if type(previous) ~= "table" or vim.tbl_isempty(previous) or is_accept_mapping(previous) then
     return function()
       return key
     end
@@ -117,18 +128,21 @@ local function fallback_for(key)
   end
 end
 
-local function map_accept_key(bufnr, key)
+local function map_accept_key(bufnr, key, how)
   local existing = vim.fn.maparg(key, "i", false, true)
-  if type(existing) == "table" and existing.buffer == 1 and existing.desc == ACCEPT_DESC then
+  if type(existing) == "table" and existing.buffer == 1 and is_accept_mapping(existing) then
     return -- already mapped for this buffer (a second attach)
   end
   local fallback = fallback_for(key)
+  -- The check runs now, the edit from <Cmd>: an expr mapping may not change the buffer, and
+  -- <Cmd> runs before any key typed after this one (vim.schedule might not).
+  local accept = ("<Cmd>lua require('ollama_lsp.ghost').accept(%d, '%s')<CR>"):format(bufnr, how)
   vim.keymap.set("i", key, function()
-    if vim.lsp.inline_completion.get({ bufnr = bufnr }) then
-      return ""
+    if ghost.can_accept(bufnr) then
+      return accept
     end
     return fallback()
-  end, { buffer = bufnr, expr = true, desc = ACCEPT_DESC })
+  end, { buffer = bufnr, expr = true, desc = ACCEPTS[how] })
 end
 
 local function is_ours(item)
@@ -208,9 +222,11 @@ end
 function M.on_attach(client, bufnr)
   local opts = M.options or M.defaults
   if opts.inline and has_inline() then
-    vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
-    if opts.accept_key then
-      map_accept_key(bufnr, opts.accept_key)
+    ghost.attach(bufnr, M.name)
+    for how, key in pairs({ all = opts.accept_key, word = opts.accept_word_key, line = opts.accept_line_key }) do
+      if key then
+        map_accept_key(bufnr, key, how)
+      end
     end
   elseif vim.lsp.completion and vim.lsp.completion.enable then
     enable_completion_menu(client, bufnr)
@@ -325,26 +341,30 @@ function M.execute(command, arguments, callback)
   return id
 end
 
+local function buffer(bufnr)
+  return (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+end
+
 --- The suggestion drawn as ghost text in `bufnr` (default: current) as the user sees it, its
 --- lines joined with "\n"; nil when none is drawn. (For scripts and tests that drive the plugin.)
 function M.ghost(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local ns = vim.api.nvim_create_namespace("nvim.lsp.inline_completion")
-  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, ns, 0, -1, { details = true })) do
-    local details = mark[4]
-    if details.virt_text then
-      local lines = {}
-      for _, line in ipairs({ details.virt_text, unpack(details.virt_lines or {}) }) do
-        local text = {}
-        for _, chunk in ipairs(line) do
-          table.insert(text, chunk[1])
-        end
-        table.insert(lines, table.concat(text))
-      end
-      return table.concat(lines, "\n")
-    end
-  end
-  return nil
+  return ghost.text(buffer(bufnr))
+end
+
+--- Whether a suggestion is drawn that `accept()` would insert (for your own expr mapping).
+function M.can_accept(bufnr)
+  return ghost.can_accept(buffer(bufnr))
+end
+
+--- Insert the suggestion that fits the text now: `how` is "all" (default), "word" or "line".
+--- Returns false when there is none. Call it where the buffer may change (a <Cmd> mapping).
+function M.accept(how, bufnr)
+  return ghost.accept(buffer(bufnr), how or "all")
+end
+
+--- Ask for a suggestion now, without the server's typing pause.
+function M.suggest(bufnr)
+  ghost.suggest(buffer(bufnr))
 end
 
 --- "ollama: pulling 42%" while a pull runs, else "ollama: MODEL".
