@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-PLUGIN_DIR = REPO / "editor-configs" / "neovim"
+#: The plugin under test; ``OLLAMA_LSP_TEST_PLUGIN`` names another copy of it (an older one, to
+#: see which tests fail there).
+PLUGIN_DIR = Path(os.environ.get("OLLAMA_LSP_TEST_PLUGIN") or REPO / "editor-configs" / "neovim")
 HARNESS = Path(__file__).with_name("harness.lua")
 TIMEOUT_S = 30
 

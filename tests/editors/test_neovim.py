@@ -47,7 +47,10 @@ GHOST_TEXT = r"""
 H.run(function()
   local plugin = H.setup({})
   local bufnr = H.open(os.getenv("OLLAMA_TEST_DIR") .. "/calc.py")
-  H.result.inline_enabled = vim.lsp.inline_completion.is_enabled({ bufnr = bufnr })
+  H.result.ghost_attached = require("ollama_lsp.ghost").attached(bufnr)
+  -- The plugin draws ghost text itself; Neovim's own (0.12) stays off, or both would draw.
+  H.result.builtin_enabled = vim.lsp.inline_completion ~= nil
+    and vim.lsp.inline_completion.is_enabled({ bufnr = bufnr })
   local completed = 0
   vim.api.nvim_create_autocmd("LspRequest", {
     callback = function(args)
@@ -63,7 +66,7 @@ H.run(function()
   vim.api.nvim_feedkeys(vim.keycode("<Tab>"), "m", false)
   H.wait(function() return H.lines(bufnr)[2] ~= "    " end, 3000, "the suggestion to be accepted")
   H.result.accepted_lines = H.lines(bufnr)
-  -- Neovim asks again at the new cursor; the double answers nothing, so Tab is a Tab again.
+  -- The plugin asks again at the new cursor; the double answers nothing, so Tab is a Tab again.
   H.wait(function() return completed >= 2 and not H.ghost_text(bufnr) end, 5000, "the follow-up request")
   vim.api.nvim_feedkeys(vim.keycode("<Tab>"), "m", false)
   H.wait(function() return H.lines(bufnr)[2]:find("\t") end, 3000, "Tab to insert a tab")
@@ -74,11 +77,19 @@ end)
 """
 
 
-def test_ghost_text_appears_and_tab_accepts_it(workdir: Path, ollama_double) -> None:
+NVIM_011 = find_nvim_011()
+ON_011 = pytest.mark.skipif(
+    NVIM_011 is None, reason="set OLLAMA_LSP_TEST_NVIM_011 to a Neovim 0.11 binary"
+)
+
+
+@pytest.mark.parametrize("version", ["0.12", pytest.param("0.11", marks=ON_011)])
+def test_ghost_text_appears_and_tab_accepts_it(workdir: Path, ollama_double, version: str) -> None:
     ollama_double.script("")
     ollama_double.script("return a + b", times=1)
-    result = run(workdir, ollama_double, GHOST_TEXT)
-    assert result["inline_enabled"] is True
+    result = run(workdir, ollama_double, GHOST_TEXT, NVIM_011 if version == "0.11" else None)
+    assert result["ghost_attached"] is True
+    assert result["builtin_enabled"] is False
     assert result["ghost"] == "return a + b"
     assert result["accepted_lines"][1] == "    return a + b"
     assert result["lines"][1] == "    return a + b\t"  # no suggestion: the key's own meaning
@@ -250,7 +261,7 @@ COMPLETION_MENU = r"""
 H.run(function()
   local plugin = H.setup({ inline = false })
   local bufnr, client = H.open(os.getenv("OLLAMA_TEST_DIR") .. "/calc.py")
-  H.result.inline_enabled = vim.lsp.inline_completion.is_enabled({ bufnr = bufnr })
+  H.result.ghost_attached = require("ollama_lsp.ghost").attached(bufnr)
   H.result.tab_mapped = vim.fn.maparg("<Tab>", "i", false, true).desc == "ollama: accept the suggestion"
   H.result.completeopt = vim.bo[bufnr].completeopt
   local params = {
@@ -278,35 +289,14 @@ end)
 """
 
 
-NVIM_011 = find_nvim_011()
-
-
-@pytest.mark.parametrize(
-    "version",
-    [
-        "0.12, inline=false",
-        pytest.param(
-            "0.11",
-            marks=pytest.mark.skipif(
-                NVIM_011 is None, reason="set OLLAMA_LSP_TEST_NVIM_011 to a Neovim 0.11 binary"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("version", ["0.12", pytest.param("0.11", marks=ON_011)])
 def test_without_inline_the_suggestion_comes_as_a_completion_item(
     workdir: Path, ollama_double, version: str
 ) -> None:
     ollama_double.script("    return a - b\n    # done")
     ollama_double.script("return a + b", times=1)
-    if version == "0.11":  # the default setup: 0.11 has no ghost text, so the menu it is
-        lua = COMPLETION_MENU.replace("H.setup({ inline = false })", "H.setup({})").replace(
-            "vim.lsp.inline_completion.is_enabled({ bufnr = bufnr })",
-            "vim.lsp.inline_completion ~= nil",
-        )
-        result = run(workdir, ollama_double, lua, NVIM_011)
-    else:
-        result = run(workdir, ollama_double, COMPLETION_MENU)
-    assert result["inline_enabled"] is False
+    result = run(workdir, ollama_double, COMPLETION_MENU, NVIM_011 if version == "0.11" else None)
+    assert result["ghost_attached"] is False
     assert result["tab_mapped"] is False
     assert result["completeopt"] == "menu,popup,menuone,noinsert"
     (item,) = result["items"]

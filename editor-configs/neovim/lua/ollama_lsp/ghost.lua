@@ -116,30 +116,43 @@ local function hide(bufnr)
   end
 end
 
---- Tabs in virtual text are drawn as one cell: show them as the spaces they will take.
-local function shown(text)
+--- A tab in virtual text takes one cell: draw it as the spaces it will take once inserted,
+--- from display column `start`.
+local function shown(text, start)
   if not text:find("\t", 1, true) then
     return text
   end
-  return (text:gsub("\t", string.rep(" ", vim.bo.tabstop)))
+  local tabstop = vim.bo.tabstop
+  local out, width = {}, start
+  for piece, tab in text:gmatch("([^\t]*)(\t?)") do
+    table.insert(out, piece)
+    width = width + vim.fn.strdisplaywidth(piece)
+    if tab ~= "" then
+      local spaces = tabstop - width % tabstop
+      table.insert(out, string.rep(" ", spaces))
+      width = width + spaces
+    end
+  end
+  return table.concat(out)
 end
 
-local function draw(bufnr, row, col, rest)
+local function draw(bufnr, state, row, col, rest)
   hide(bufnr)
   local lines = vim.split(rest, "\n", { plain = true })
   local opts = { hl_mode = "combine" }
   if lines[1] ~= "" then
     -- 'inline': the text after the cursor moves right, as it will when the ghost is accepted.
-    opts.virt_text = { { shown(lines[1]), M.HIGHLIGHT } }
+    local start = vim.fn.strdisplaywidth(line_at(bufnr, row):sub(1, col))
+    opts.virt_text = { { shown(lines[1], start), M.HIGHLIGHT } }
     opts.virt_text_pos = "inline"
   end
   if #lines > 1 then
     opts.virt_lines = {}
     for i = 2, #lines do
-      table.insert(opts.virt_lines, { { shown(lines[i]), M.HIGHLIGHT } })
+      table.insert(opts.virt_lines, { { shown(lines[i], 0), M.HIGHLIGHT } })
     end
   end
-  api.nvim_buf_set_extmark(bufnr, ghosts, row, col, opts)
+  state.drawn = { mark = api.nvim_buf_set_extmark(bufnr, ghosts, row, col, opts), text = rest }
 end
 
 --- Draw the newest held answer that fits the text now, or nothing.
@@ -152,7 +165,7 @@ function M.refresh(bufnr)
   if rest == nil or not in_insert() or vim.fn.pumvisible() == 1 then
     hide(bufnr)
   else
-    draw(bufnr, row, col, rest)
+    draw(bufnr, state, row, col, rest)
   end
 end
 
@@ -161,7 +174,8 @@ local function cancel(bufnr, state)
   state.pending = nil
   if pending then
     local client = vim.lsp.get_client_by_id(pending.client_id)
-    if client and pending.id then
+    local request = client and pending.id and client.requests[pending.id]
+    if request and request.type == "pending" then
       client:cancel_request(pending.id)
     end
   end
@@ -275,19 +289,8 @@ local function part_of(rest, how)
   return rest
 end
 
---- Whether a suggestion fits the text now (so accepting would insert something).
-function M.can_accept(bufnr)
-  local state = buffers[bufnr]
-  if not state or not in_insert() or vim.fn.pumvisible() == 1 then
-    return false
-  end
-  local _, rest = fitting(bufnr, state)
-  return rest ~= nil
-end
-
 --- Insert the rest of the suggestion that fits the text now ("all"), or its next word or line;
---- returns whether anything was inserted. Must run where the buffer may change (a <Cmd> or a
---- plain Lua mapping, not an expr mapping).
+--- returns whether anything was inserted. Runs from a callback mapping, in key order.
 function M.accept(bufnr, how)
   local state = buffers[bufnr]
   if not state or not in_insert() then
@@ -319,26 +322,14 @@ function M.accept(bufnr, how)
   return true
 end
 
---- The suggestion drawn in `bufnr` as the user sees it, lines joined with "\n"; nil if none.
+--- The suggestion drawn in `bufnr` as the user sees it (what is left to insert, tabs as tabs),
+--- lines joined with "\n"; nil if none.
 function M.text(bufnr)
-  local parts, found = {}, false
-  for _, mark in ipairs(api.nvim_buf_get_extmarks(bufnr, ghosts, 0, -1, { details = true })) do
-    local details = mark[4]
-    found = true
-    local first = {}
-    for _, chunk in ipairs(details.virt_text or {}) do
-      table.insert(first, chunk[1])
-    end
-    table.insert(parts, table.concat(first))
-    for _, line in ipairs(details.virt_lines or {}) do
-      local text = {}
-      for _, chunk in ipairs(line) do
-        table.insert(text, chunk[1])
-      end
-      table.insert(parts, table.concat(text))
-    end
+  local drawn = buffers[bufnr] and buffers[bufnr].drawn
+  if drawn and api.nvim_buf_get_extmark_by_id(bufnr, ghosts, drawn.mark, {})[1] then
+    return drawn.text
   end
-  return found and table.concat(parts, "\n") or nil
+  return nil
 end
 
 local function reset(bufnr)

@@ -86,45 +86,40 @@ local function is_accept_mapping(mapping)
   return type(mapping.desc) == "string" and mapping.desc:sub(1, #ACCEPT_DESC) == ACCEPT_DESC
 end
 
---- What `key` did before we mapped it, as a function returning the keys to run: the mapping
---- it shadows (e.g. Neovim 0.11+'s default <Tab>, which jumps in an active snippet), else the
---- key itself.
+--- Put `keys` (key codes) next in the typeahead, before any key typed after this one;
+--- `remap`: let mappings apply to them.
+local function feed(keys, remap)
+  vim.api.nvim_feedkeys(keys, remap and "im" or "in", false)
+end
+
+--- What `key` did before we mapped it, as a function that does it: the mapping it shadows
+--- (e.g. Neovim 0.11+'s default <Tab>, which jumps in an active snippet), else the key itself.
+--- It runs from our mapping's callback, where the buffer may change.
 local function fallback_for(key)
   local previous = vim.fn.maparg(key, "i", false, true)
   if type(previous) ~= "table" or vim.tbl_isempty(previous) or is_accept_mapping(previous) then
     return function()
-      return key
+      feed(vim.keycode(key), false)
     end
   end
+  local remap = previous.noremap == 0
   if previous.callback then
     if previous.expr == 1 then
       return function()
         local keys = previous.callback() or ""
-        if previous.replace_keycodes ~= 1 then
-          return keys:gsub("<", "<lt>") -- ours replaces keycodes: keep a literal reply literal
-        end
-        return keys
+        feed(previous.replace_keycodes == 1 and vim.keycode(keys) or keys, remap)
       end
     end
-    return function()
-      vim.schedule(previous.callback)
-      return ""
-    end
+    return previous.callback
   end
   local rhs = previous.rhs or key
   if previous.expr == 1 then
     return function()
-      return vim.api.nvim_eval(rhs)
-    end
-  end
-  if previous.noremap == 0 then -- a recursive mapping: let its keys be mapped again
-    return function()
-      vim.api.nvim_feedkeys(vim.keycode(rhs), "m", false)
-      return ""
+      feed(vim.api.nvim_eval(rhs), remap)
     end
   end
   return function()
-    return rhs
+    feed(vim.keycode(rhs), remap)
   end
 end
 
@@ -134,15 +129,14 @@ local function map_accept_key(bufnr, key, how)
     return -- already mapped for this buffer (a second attach)
   end
   local fallback = fallback_for(key)
-  -- The check runs now, the edit from <Cmd>: an expr mapping may not change the buffer, and
-  -- <Cmd> runs before any key typed after this one (vim.schedule might not).
-  local accept = ("<Cmd>lua require('ollama_lsp.ghost').accept(%d, '%s')<CR>"):format(bufnr, how)
+  -- Not an expr mapping: Neovim evaluates those while it peeks at the typeahead, before the
+  -- keys typed ahead of this one are inserted ("e<Tab>" would be judged against the line
+  -- without the "e"). A callback mapping runs in key order, where the buffer may change.
   vim.keymap.set("i", key, function()
-    if ghost.can_accept(bufnr) then
-      return accept
+    if not ghost.accept(bufnr, how) then
+      fallback()
     end
-    return fallback()
-  end, { buffer = bufnr, expr = true, desc = ACCEPTS[how] })
+  end, { buffer = bufnr, desc = ACCEPTS[how] })
 end
 
 local function is_ours(item)
@@ -351,13 +345,9 @@ function M.ghost(bufnr)
   return ghost.text(buffer(bufnr))
 end
 
---- Whether a suggestion is drawn that `accept()` would insert (for your own expr mapping).
-function M.can_accept(bufnr)
-  return ghost.can_accept(buffer(bufnr))
-end
-
 --- Insert the suggestion that fits the text now: `how` is "all" (default), "word" or "line".
---- Returns false when there is none. Call it where the buffer may change (a <Cmd> mapping).
+--- Returns false when there is none. Call it from a Lua callback mapping (not an expr one:
+--- it runs before the keys typed ahead of it are inserted, and may not change the buffer).
 function M.accept(how, bufnr)
   return ghost.accept(buffer(bufnr), how or "all")
 end
