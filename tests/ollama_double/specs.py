@@ -73,7 +73,9 @@ class ModelSpec:
 
     @property
     def capabilities(self) -> list[str]:
-        return ["completion", "insert"] if self.template.supports_insert else ["completion"]
+        """In Ollama's order (``server/images.go``): completion, tools, insert."""
+        tools = ["tools"] if self.template.supports_tools else []
+        return ["completion", *tools, *(["insert"] if self.template.supports_insert else [])]
 
     def parameter_map(self) -> dict[str, Any]:
         """PARAMETER lines as Ollama's options map (repeated keys such as ``stop`` become lists)."""
@@ -144,6 +146,7 @@ def code_model(
     parameters: tuple[tuple[str, Any], ...] = (),
     digest_prefix: str = "",
     age_days: int = 0,
+    system: str = "",
 ) -> ModelSpec:
     params_json = "{" + ",".join(f'"{k}":{v!r}' for k, v in parameters) + "}" if parameters else ""
     digest = synthetic_digest(f"manifest/{name}")
@@ -157,8 +160,9 @@ def code_model(
         file_type=_FILE_TYPES[quantization],
         arch=arch,
         template=template,
-        layers=_layers(name, model_bytes, template, system="", params=params_json, lic=license),
+        layers=_layers(name, model_bytes, template, system=system, params=params_json, lic=license),
         digest=(digest_prefix + digest)[:64],
+        system=system,
         parameters=parameters,
         license=license,
         modified_at_ns=BASE_NS - age_days * DAY_NS,

@@ -28,6 +28,11 @@ class TemplateFamily:
     def supports_insert(self) -> bool:
         return ".Suffix" in self.text
 
+    @property
+    def supports_tools(self) -> bool:
+        """Ollama's ``tools`` capability: the template uses ``.Tools``."""
+        return ".Tools" in self.text
+
 
 def _codellama_fim(system: str, prompt: str, suffix: str) -> str:
     return f"<PRE> {prompt} <SUF>{suffix} <MID>" if suffix else prompt
@@ -112,7 +117,58 @@ GEMMA3 = TemplateFamily(
     "{{ .Content }}{{ if not $last }}<end_of_turn>\n{{ end }}\n{{- end }}\n{{- end }}",
     _gemma3,
 )
-FAMILIES = (CODELLAMA_FIM, QWEN_FIM, PROMPT_ONLY, ZEPHYR, LLAMA2_INST, SMOLLM2_CHATML, GEMMA3)
+
+
+def _qwen25_coder(system: str, prompt: str, suffix: str) -> str:
+    if suffix:
+        return _qwen_fim(system, prompt, suffix)
+    head = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
+    return f"{head}<|im_start|>user\n{prompt}<|im_end|>\n<|im_start|>assistant\n"
+
+
+# ollama.com/library/qwen2.5-coder (template 1e65450c3067, shared by the instruct tags
+# 0.5b ... 32b): the FIM branch, then ChatML with tools. ``{{- else if`` trims the newline
+# after <|fim_middle|>, so a suffix renders exactly the three FIM tokens around the code; one
+# user turn (and a system) renders as the double's function does.
+QWEN25_CODER = TemplateFamily(
+    "qwen2.5-coder",
+    "{{- if .Suffix }}<|fim_prefix|>{{ .Prompt }}<|fim_suffix|>{{ .Suffix }}<|fim_middle|>\n"
+    "{{- else if .Messages }}\n{{- if or .System .Tools }}<|im_start|>system\n"
+    "{{- if .System }}\n{{ .System }}\n{{- end }}\n{{- if .Tools }}\n\n# Tools\n\n"
+    "You may call one or more functions to assist with the user query.\n\n"
+    "You are provided with function signatures within <tools></tools>:\n<tools>\n"
+    '{{- range .Tools }}\n{"type": "function", "function": {{ .Function }}}\n{{- end }}\n'
+    "</tools>\n\nFor each function call, return a json object with function name and "
+    "arguments within <tool_call></tool_call> with NO other text. Do not include any "
+    "backticks or ```json.\n<tool_call>\n"
+    '{"name": <function-name>, "arguments": <args-json-object>}\n</tool_call>\n'
+    "{{- end }}<|im_end|>\n{{ end }}\n{{- range $i, $_ := .Messages }}\n"
+    "{{- $last := eq (len (slice $.Messages $i)) 1 -}}\n"
+    '{{- if eq .Role "user" }}<|im_start|>user\n{{ .Content }}<|im_end|>\n'
+    '{{ else if eq .Role "assistant" }}<|im_start|>assistant\n'
+    "{{ if .Content }}{{ .Content }}\n{{- else if .ToolCalls }}<tool_call>\n"
+    '{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": '
+    "{{ .Function.Arguments }}}\n{{ end }}</tool_call>\n"
+    "{{- end }}{{ if not $last }}<|im_end|>\n{{ end }}\n"
+    '{{- else if eq .Role "tool" }}<|im_start|>user\n<tool_response>\n{{ .Content }}\n'
+    "</tool_response><|im_end|>\n{{ end }}\n"
+    '{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant\n{{ end }}\n'
+    "{{- end }}\n{{- else }}\n{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n"
+    "{{ end }}{{ if .Prompt }}<|im_start|>user\n{{ .Prompt }}<|im_end|>\n"
+    "{{ end }}<|im_start|>assistant\n{{ end }}{{ .Response }}"
+    "{{ if .Response }}<|im_end|>{{ end }}",
+    _qwen25_coder,
+)
+FAMILIES = (
+    CODELLAMA_FIM,
+    QWEN_FIM,
+    PROMPT_ONLY,
+    ZEPHYR,
+    LLAMA2_INST,
+    SMOLLM2_CHATML,
+    GEMMA3,
+    QWEN25_CODER,
+)
 
 _ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
 
