@@ -1,0 +1,162 @@
+"""The two real engines, each on 1 thread, and what each request cost them.
+
+- ``double``: the repository's Ollama double with its real llama.cpp engine
+  (``OllamaDouble(installed=[model], engine=LlamaEngine(threads=1))``): our server talks
+  Ollama's API to it. Its records say when each request arrived, when its first token left,
+  when it finished and how many prompt tokens were really evaluated.
+- ``llama-server``: llama.cpp's own server (``tests/real/llama_server.py``: shared slots,
+  ``--cache-reuse 256``, ``--metrics``) behind a recording proxy (``proxy.py``): our server
+  with ``api: "openai"``, llama.vim on ``/infill``. Evaluated tokens and compute time come from
+  its ``/metrics``, read by the driver when typing starts and ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .proxy import RecordingProxy
+
+ENGINES = ("double", "llama-server")
+
+
+@dataclass
+class EngineRequest:
+    """One request as the engine saw it (times: ``time.monotonic()`` seconds)."""
+
+    path: str
+    body: dict[str, Any]
+    arrive: float
+    first: float | None
+    finish: float | None
+    evaluated: int | None
+    """Prompt tokens evaluated (not taken from a cache); None when the engine did not say."""
+    answer: str
+
+    @property
+    def one_token(self) -> bool:
+        """A prefill: a generation of one token, asked only to evaluate the prompt."""
+        options = self.body.get("options") or {}
+        asked = options.get("num_predict", self.body.get("max_tokens", self.body.get("n_predict")))
+        return asked in (0, 1)
+
+
+@dataclass
+class Engine:
+    name: str
+    model: str
+    host: str
+    """Where our server sends its requests."""
+    api: str
+    infill: str | None = None
+    """llama.vim's endpoint (llama-server only)."""
+    metrics_url: str | None = None
+    _double: Any = None
+    _proxy: RecordingProxy | None = None
+
+    def requests(self) -> list[EngineRequest]:
+        """Every completion request so far (model loads left out)."""
+        if self._double is not None:
+            return [
+                EngineRequest(
+                    r.path,
+                    r.body,
+                    r.started,
+                    r.first_byte_at,
+                    r.finished,
+                    r.prompt_eval_count,
+                    r.response_text,
+                )
+                for r in self._double.requests_to("/api/generate")
+                if isinstance(r.body, dict) and r.body.get("prompt")
+            ]
+        assert self._proxy is not None
+        return [
+            EngineRequest(x.path, x.body, x.arrive, x.first, x.finish, *_answer(bytes(x.data)))
+            for x in self._proxy.snapshot()
+            if x.path in ("/infill", "/v1/completions", "/completion", "/completions")
+        ]
+
+    def reset(self) -> None:
+        if self._double is not None:
+            self._double.reset_records()
+        elif self._proxy is not None:
+            with self._proxy._lock:
+                self._proxy.exchanges.clear()
+
+
+def _answer(data: bytes) -> tuple[int | None, str]:
+    """(prompt tokens evaluated, text) of a llama-server answer: one JSON or an SSE stream."""
+    text = data.decode("utf-8", "replace")
+    events = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")]
+    if not events:
+        events = [text]
+    parts: list[str] = []
+    evaluated: int | None = None
+    for event in events:
+        try:
+            obj = json.loads(event)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        timings = obj.get("timings") if isinstance(obj.get("timings"), dict) else {}
+        n = obj.get("timings/prompt_n", timings.get("prompt_n"))
+        if isinstance(n, int):
+            evaluated = (evaluated or 0) + n
+        if isinstance(obj.get("content"), str):
+            parts.append(obj["content"])
+        for choice in obj.get("choices") or []:
+            if isinstance(choice, dict) and isinstance(choice.get("text"), str):
+                parts.append(choice["text"])
+    return evaluated, "".join(parts)
+
+
+def available(name: str, model: str) -> str | None:
+    """Why ``name`` cannot serve ``model`` here, or None."""
+    from tests.real import models
+
+    if models.weights_path(model) is None:
+        return f"the weights of {model} are not installed"
+    if name == "double" and not models.engine_installed():
+        return "llama-cpp-python is not installed"
+    if name == "llama-server":
+        from tests.real.llama_server import BUILD, binary
+
+        if binary() is None:
+            return f"llama-server is not built ({BUILD})"
+    return None
+
+
+@contextlib.contextmanager
+def start(name: str, model: str) -> Iterator[Engine]:
+    """The engine ``name`` serving ``model`` on 1 thread, loaded and ready."""
+    import httpx
+
+    from .proxy import RecordingProxy
+
+    if name == "double":
+        from tests.ollama_double import OllamaDouble
+        from tests.ollama_double.engines.llama import LlamaEngine
+
+        with OllamaDouble(installed=[model], engine=LlamaEngine(threads=1)) as double:
+            httpx.post(f"{double.url}/api/generate", json={"model": model}, timeout=300)
+            yield Engine(name, model, double.url, "ollama", _double=double)
+        return
+    from tests.real.llama_server import LlamaServer
+    from tests.real.models import weights_path
+
+    weights = weights_path(model)
+    assert weights is not None
+    with (
+        LlamaServer(weights, alias=model, threads=1) as server,
+        RecordingProxy(server.url) as proxy,
+    ):
+        yield Engine(
+            name, model, proxy.url, "openai", infill=f"{proxy.url}/infill",
+            metrics_url=f"{server.url}/metrics", _proxy=proxy,
+        )  # fmt: skip

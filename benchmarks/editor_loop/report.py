@@ -1,0 +1,56 @@
+"""The markdown table: one row per model, engine, client and run; medians over seeds."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+COLUMNS = (
+    ("shown", "suggestions shown: distinct ghosts drawn (typed text + ghost as one string)"),
+    ("contra", "ghosts contradicting the typed text (distinct; see analysis.py)"),
+    ("accepts (wrong)", "Tabs on a ghost exactly what comes next (of them: buffer wrong after)"),
+    ("accepted chars (%)", "characters accepted, and their share of the text covered"),
+    ("key→new p50/p95 ms", "last key (or Tab) to a new sound suggestion drawn"),
+    ("sound at pauses", "pauses >= 1 s ending with a sound ghost in view (of the pauses)"),
+    ("prompt tok/key", "prompt tokens the engine evaluated (not cached) per keystroke"),
+    ("busy %", "engine compute time / typing time"),
+    ("max wait ms", "longest time a request spent behind background work (prefill, speculation)"),
+    ("keys", "keystrokes typed by hand"),
+)
+
+
+def _n(value: Any, digits: int = 0) -> str:
+    if not isinstance(value, int | float) or math.isnan(value):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def row(label: tuple[str, ...], m: dict[str, Any]) -> list[str]:
+    return [
+        *label,
+        _n(m["suggestions shown"]),
+        _n(m["contradicting ghosts"]),
+        f"{_n(m['accepts'])} ({_n(m['wrong accepts'])})",
+        f"{_n(m['accepted chars'])} ({_n(m['accepted %'], 1)} %)",
+        f"{_n(m['key to suggestion p50 ms'])} / {_n(m['key to suggestion p95 ms'])}",
+        f"{_n(m['sound ghost at pauses %'])} % of {_n(m['pauses >= 1 s'])}",
+        _n(m["prompt tokens evaluated per key"], 1),
+        _n(m["engine busy %"]),
+        _n(m["longest wait behind background ms"]),
+        _n(m["keys"]),
+    ]
+
+
+def table(rows: list[tuple[tuple[str, ...], dict[str, Any]]], seeds: int) -> str:
+    head = ["model", "engine", "client", "run", *(name for name, _ in COLUMNS)]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for label, metrics in rows:
+        lines.append("| " + " | ".join(row(label, metrics)) + " |")
+    lines.append("")
+    lines.append(f"Medians over {seeds} seed(s). Columns:")
+    lines.extend(f"- **{name}**: {meaning}" for name, meaning in COLUMNS)
+    lines.append(
+        "- **run**: `real time, Tab after N ms` (the ghost unchanged and no key for N ms), or "
+        "`unhurried` (each key waits until nothing is in flight and the ghost settled)"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""Which sessions a run is made of, and running them one by one on a fresh engine each.
+
+A session is one client typing the corpus once: a model, an engine, a client (``ours``: the
+plugin with default settings; ``naive``: the same plugin, the server with no debounce, no
+cache, no prefill and no speculation; ``llama.vim``: on llama-server only), a seed (the
+typist's rhythm) and a run (real time with a reaction time, or unhurried). Each session gets
+a freshly started engine, so no session inherits another's prompt cache.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import analysis, engines, neovim
+from .corpus import Corpus
+
+log = logging.getLogger("editor_loop")
+
+NAIVE = {
+    "completion": {"debounceMs": 0, "prefill": False, "speculate": False},
+    "cache": {"maxEntries": 0},
+}
+CLIENTS = ("ours", "naive", "llama.vim")
+
+
+@dataclass(frozen=True)
+class Plan:
+    models: list[str]
+    engines: list[str]
+    clients: list[str]
+    reactions: list[int]
+    seeds: int
+    keys: int | None
+    unhurried: bool
+    llama_vim: Path | None
+
+    def runs(self, client: str) -> list[tuple[str, int]]:
+        """(label, reaction ms) of each run of ``client``; naive has no unhurried run (its
+        prompts are ours without the reuse, so unhurried it would repeat ours)."""
+        found = [(f"real time, Tab after {r} ms", r) for r in self.reactions]
+        if self.unhurried and client != "naive":
+            found.append(("unhurried", 0))
+        return found
+
+
+def session(
+    corpus: Corpus, engine: engines.Engine, client: str, run: tuple[str, int], seed: int,
+    keys: int | None, llama_vim: Path | None,
+) -> neovim.Session:  # fmt: skip
+    label, reaction = run
+    mode = "unhurried" if label == "unhurried" else "realtime"
+    s = neovim.Session(client="ours", mode=mode, reaction_ms=reaction, seed=seed, keys=keys)
+    if client == "llama.vim":
+        assert engine.infill is not None and llama_vim is not None
+        s.client, s.llama_vim_dir = "llamavim", llama_vim
+        s.llama_config = neovim.llama_vim_config(engine.infill)
+    else:
+        settings = NAIVE if client == "naive" else {}
+        s.setup = neovim.ours_setup(engine.host, engine.model, api=engine.api, settings=settings)
+    s.metrics_url = engine.metrics_url
+    return s
+
+
+def clients_for(plan: Plan, engine: str) -> list[str]:
+    return [
+        c
+        for c in plan.clients
+        if c != "llama.vim" or (engine == "llama-server" and plan.llama_vim is not None)
+    ]
+
+
+def run_plan(
+    plan: Plan, corpus: Corpus, keep: Path | None = None
+) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
+    """Every session of ``plan``; per row label (model, engine, client, run) the per-seed
+    metrics. Engines or models missing here are skipped with a message."""
+    rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for model in plan.models:
+        for engine_name in plan.engines:
+            reason = engines.available(engine_name, model)
+            if reason:
+                log.warning("skipping %s on %s: %s", model, engine_name, reason)
+                continue
+            for seed in range(1, plan.seeds + 1):
+                for client in clients_for(plan, engine_name):
+                    for run in plan.runs(client):
+                        label = (model, engine_name, client, run[0])
+                        log.info("%s, seed %d ...", " / ".join(label), seed)
+                        metrics = one(corpus, plan, engine_name, model, client, run, seed, keep)
+                        rows.setdefault(label, []).append(metrics)
+    return list(rows.items())
+
+
+def one(
+    corpus: Corpus, plan: Plan, engine_name: str, model: str, client: str,
+    run: tuple[str, int], seed: int, keep: Path | None,
+) -> dict[str, Any]:  # fmt: skip
+    with engines.start(engine_name, model) as engine:
+        s = session(corpus, engine, client, run, seed, plan.keys, plan.llama_vim)
+        outcome = neovim.run(corpus, s)
+        requests = engine.requests()
+    metrics = analysis.analyse(corpus, outcome.events, requests)
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        name = f"{model}-{engine_name}-{client}-{run[1] or 'unhurried'}-{seed}".replace(":", "_")
+        dump = {
+            "metrics": metrics,
+            "events": outcome.events,
+            "requests": [
+                {**r.__dict__, "body": {k: v for k, v in r.body.items() if k != "input_extra"}}
+                for r in requests
+            ],
+            "stderr": outcome.stderr[-5000:],
+            "lsp_log": outcome.lsp_log[-20000:],
+        }
+        (keep / f"{name}.json").write_text(json.dumps(dump, default=str))
+    log.info("  %s", {k: v for k, v in metrics.items() if k != "wrong examples"})
+    return metrics
