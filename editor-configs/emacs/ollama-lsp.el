@@ -20,6 +20,21 @@
 
 (setq-default eglot-workspace-configuration ollama-lsp-settings)
 
+(defun ollama-lsp--prefix-matching ()
+  "Offer a suggestion only while the typed text is its beginning, in ollama-lsp's buffers.
+Eglot matches candidates with the `flex' style first, which still finds \"return 2 * …\" after
+\"rt\" (r…t): a popup that keeps its candidates while you type (corfu) would offer the
+suggestion after a key that contradicts it, and accepting it would drop that key. A
+suggestion is the line the model predicted, not a name to look up: once the typed text
+leaves it, it is stale. Other servers' buffers keep their styles."
+  (if (and eglot--managed-mode
+           (equal (plist-get (eglot--server-info (eglot-current-server)) :name) "ollama-lsp"))
+      (setq-local completion-category-overrides
+                  (cons '(eglot (styles basic)) (default-value 'completion-category-overrides)))
+    (kill-local-variable 'completion-category-overrides)))
+
+(add-hook 'eglot-managed-mode-hook #'ollama-lsp--prefix-matching)
+
 (defun ollama-lsp--command (command &rest arguments)
   "Run the server COMMAND with ARGUMENTS and return its JSON result."
   (jsonrpc-request (eglot--current-server-or-lose) :workspace/executeCommand

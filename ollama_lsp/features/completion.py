@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from ..completion.engine import Query
-from ..positions import Cursor
+from ..positions import Cursor, content, encoding_name, units
 from ..progress import WorkDone
 
 if TYPE_CHECKING:
@@ -72,11 +72,13 @@ def register(server: OllamaLanguageServer) -> None:
         text = texts[0] if texts else ""
         if not text:
             return types.CompletionList(is_incomplete=True, items=[])
-        position = types.Position(params.position.line, cursor.character)
-        return types.CompletionList(
-            is_incomplete=True,
-            items=[_completion_item(ls, text, position, params.text_document.uri)],
-        )
+        line = content(ls.document(params.text_document.uri).line_list[cursor.line])
+        word = word_before(line, cursor.column)
+        encoding = encoding_name(ls.workspace.position_encoding)
+        end = types.Position(params.position.line, cursor.character)
+        start = types.Position(end.line, end.character - units(word, encoding))
+        item = _completion_item(ls, word + text, types.Range(start, end), params.text_document.uri)
+        return types.CompletionList(is_incomplete=True, items=[item])
 
     @server.feature(DID_SHOW_COMPLETION)
     def did_show_completion(ls: OllamaLanguageServer, params: Any) -> None:
@@ -144,10 +146,26 @@ def _accepted_command(uri: str) -> types.Command:
     )
 
 
+def word_before(line: str, column: int) -> str:
+    """The identifier characters right before ``column``: the word a menu client completes.
+
+    Menu clients filter an item by the text from its range's start to the cursor and replace
+    that range with the item. An item answered at ``    r`` must therefore replace ``r`` with
+    ``return …`` (label and filter text starting with ``r``): an empty range at the cursor with
+    ``eturn …`` is offered by no prefix filter once more is typed (``re``), and Eglot, which
+    first inserts the label over the word, turns it into ``eeturn …``.
+    """
+    start = column
+    while start > 0 and (line[start - 1].isalnum() or line[start - 1] in "_$"):
+        start -= 1
+    return line[start:column]
+
+
 def _completion_item(
-    ls: OllamaLanguageServer, text: str, position: types.Position, uri: str
+    ls: OllamaLanguageServer, text: str, where: types.Range, uri: str
 ) -> types.CompletionItem:
-    """One menu item for editors without inline completion: the label is the first line."""
+    """One menu item for editors without inline completion: ``text`` replaces ``where`` (the
+    word before the cursor, see ``word_before``); the label is its first line."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), text.strip())
     label = first if len(first) <= 60 else first[:59] + "…"
     return types.CompletionItem(
@@ -155,7 +173,7 @@ def _completion_item(
         kind=types.CompletionItemKind.Text,
         detail=f"Ollama · {ls.settings.model}",
         documentation=_documentation(ls, text),
-        text_edit=types.TextEdit(range=types.Range(position, position), new_text=text),
+        text_edit=types.TextEdit(range=where, new_text=text),
         insert_text_format=types.InsertTextFormat.PlainText,
         filter_text=first,
         sort_text="0",

@@ -45,11 +45,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def run_emacs(tmp_path: Path, host: str) -> dict:
+def run_emacs(
+    tmp_path: Path,
+    host: str,
+    *,
+    scenario: Path = SCENARIO,
+    doc: str = DOC,
+    file: str = "calc.py",
+    **env: str,
+) -> dict:
+    """Run ``scenario`` in ``emacs --batch`` on ``file`` holding ``doc``; what it recorded.
+
+    ``env`` reaches the scenario as ``OLLAMA_TEST_<NAME>`` variables."""
     if WHY_NOT is not None:
         pytest.fail(f"OLLAMA_LSP_REQUIRE_EDITORS=1 but the Emacs test cannot run: {WHY_NOT}")
-    source = tmp_path / "calc.py"
-    source.write_text(DOC)
+    source = tmp_path / file
+    source.write_text(doc)
     out = tmp_path / "outcome.json"
     home = tmp_path / "home"
     home.mkdir()
@@ -61,9 +72,10 @@ def run_emacs(tmp_path: Path, host: str) -> dict:
         "OLLAMA_LSP_EL": str(CONFIG),
         "OLLAMA_TEST_FILE": str(source),
         "OLLAMA_TEST_OUT": str(out),
+        **{f"OLLAMA_TEST_{name.upper()}": value for name, value in env.items()},
     }
     done = subprocess.run(
-        ["emacs", "--batch", "-l", str(SCENARIO)],
+        ["emacs", "--batch", "-l", str(scenario)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
