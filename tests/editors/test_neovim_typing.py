@@ -290,3 +290,59 @@ def test_tab_after_a_contradicting_key_runs_the_previous_mapping(
     ollama_double.script(ANSWER)
     result = run(tmp_path, ollama_double, FALLBACK)
     assert result["line"] == "    rx<prev>"
+
+
+PARTIAL = r"""
+H.run(function()
+  local plugin = H.setup({ accept_word_key = "<C-l>", accept_line_key = "<C-j>" })
+  local bufnr = H.open(os.getenv("OLLAMA_TEST_DIR") .. "/stats.py")
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  vim.api.nvim_feedkeys("A", "n", false)
+  H.wait(function() return H.ghost_text(bufnr) end, 10000, "the ghost")
+  local steps = {}
+  local function press(keys)
+    local tick = vim.b[bufnr].changedtick
+    vim.api.nvim_feedkeys(vim.keycode(keys), "m", false)
+    H.wait(function() return vim.b[bufnr].changedtick ~= tick end, 5000, keys)
+    table.insert(steps, { keys = keys, lines = H.lines(bufnr), ghost = H.ghost_text(bufnr) or vim.NIL })
+  end
+  press("i")        -- typed through
+  press("<C-l>")    -- "f": the rest of the word
+  press("<C-l>")    -- " not"
+  press("<C-j>")    -- " values:"
+  press("<C-j>")    -- the next line
+  press("<Tab>")    -- the rest
+  H.result.steps = steps
+  H.result.cursor = vim.api.nvim_win_get_cursor(0)
+  local _, status = H.await(function(cb) plugin.status(cb) end, 5000, "ollama.status")
+  H.result.suggestions = status.suggestions
+end)
+"""
+
+
+def test_word_and_line_accepts_insert_parts_and_keep_the_rest(
+    tmp_path: Path, ollama_double
+) -> None:
+    (tmp_path / "stats.py").write_text(MULTILINE_DOC)
+    ollama_double.script(MULTILINE)
+    assert NVIM is not None
+    result = run_scenario(NVIM, tmp_path, PARTIAL, host=ollama_double.host).result
+    steps = {i: (s["lines"][1:4], s["ghost"]) for i, s in enumerate(result["steps"])}
+    rest = "\n        return 0.0\n    return sum(values) / len(values)"
+    assert steps[0] == (["    i", "", ""], MULTILINE[1:])
+    assert steps[1] == (["    if", "", ""], MULTILINE[2:])
+    assert steps[2] == (["    if not", "", ""], " values:" + rest)
+    assert steps[3] == (["    if not values:", "", ""], rest)
+    assert steps[4] == (
+        ["    if not values:", "        return 0.0", ""],
+        "\n    return sum(values) / len(values)",
+    )
+    # (the ghost after the last Tab is already the next suggestion, for the next line)
+    assert steps[5][0] == [
+        "    if not values:",
+        "        return 0.0",
+        "    return sum(values) / len(values)",
+    ]
+    assert result["cursor"] == [4, len("    return sum(values) / len(values)")]
+    assert result["suggestions"]["accepted"] == 1  # the item's command, on the last part
+    assert result["suggestions"]["partiallyAccepted"] == 4  # didPartiallyAcceptCompletion
