@@ -1,4 +1,4 @@
---- Ghost text, drawn and accepted by the plugin itself (extmarks), not by `vim.lsp.inline_completion`.
+--- Ghost text, drawn and accepted by the plugin (extmarks), not by `vim.lsp.inline_completion`.
 ---
 --- Why not Neovim's own inline completion: in 0.12 builds without neovim/neovim#41434 ("advance
 --- inline completion range over matching input") and #41435 ("clamp the range on accept") —

@@ -13,11 +13,8 @@ local function check_neovim()
   end
   health.ok(("Neovim %s"):format(version))
   local plugin = require("ollama_lsp")
-  local inline = not plugin.options or plugin.options.inline
-  if inline and plugin.has_inline() then
+  if not plugin.options or plugin.options.inline then
     health.ok("inline completion (ghost text) is available: drawn by the plugin")
-  elseif inline then
-    health.info("no inline virtual text (Neovim 0.10+): suggestions come through the completion menu")
   else
     health.info("inline = false: suggestions come through the completion menu (<C-y> accepts)")
   end

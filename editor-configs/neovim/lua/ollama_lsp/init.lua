@@ -80,7 +80,11 @@ local function wanted(bufnr)
 end
 
 local ACCEPT_DESC = "ollama: accept the suggestion"
-local ACCEPTS = { all = ACCEPT_DESC, word = ACCEPT_DESC .. "'s next word", line = ACCEPT_DESC .. "'s line" }
+local ACCEPTS = {
+  all = ACCEPT_DESC,
+  word = ACCEPT_DESC .. "'s next word",
+  line = ACCEPT_DESC .. "'s line",
+}
 
 local function is_accept_mapping(mapping)
   return type(mapping.desc) == "string" and mapping.desc:sub(1, #ACCEPT_DESC) == ACCEPT_DESC
@@ -217,7 +221,8 @@ function M.on_attach(client, bufnr)
   local opts = M.options or M.defaults
   if opts.inline and has_inline() then
     ghost.attach(bufnr, M.name)
-    for how, key in pairs({ all = opts.accept_key, word = opts.accept_word_key, line = opts.accept_line_key }) do
+    local keys = { all = opts.accept_key, word = opts.accept_word_key, line = opts.accept_line_key }
+    for how, key in pairs(keys) do
       if key then
         map_accept_key(bufnr, key, how)
       end
