@@ -184,6 +184,30 @@ def drop_suffix_echo(text: str, spot: Spot) -> str:
     return "" if spot.suffix.lstrip().startswith(text.strip()) else text
 
 
+#: How many non-blank lines below the cursor line count as "the code that follows".
+FOLLOWING_LINES = 8
+
+
+def drop_copy_of_lines_below(text: str, spot: Spot) -> str:
+    """``""`` when every line the suggestion adds is already one of the next lines below.
+
+    Where the code is already complete, a fill-in-the-middle model with nothing to add often
+    copies a line it sees a little further down (Qwen2.5-Coder 0.5B writes the function's
+    own ``return text`` after its first statement): the code would run twice, or what
+    follows would become dead. The lines below are the document's, not the suffix window's
+    (a slow model's can be one line). Lines are compared with their indentation; a
+    suggestion with one line of its own is kept whole, and one that goes on the cursor line
+    is not a copy of a line.
+    """
+    first, _, _ = text.partition("\n")
+    if first.strip() and spot.line_before_cursor.strip():
+        return text
+    added = (spot.line_before_cursor + text).split("\n")[0 if first.strip() else 1 :]
+    following = set(spot.lines_below(FOLLOWING_LINES))
+    kept = [line.rstrip() for line in added if line.strip()]
+    return "" if kept and all(line in following for line in kept) else text
+
+
 def drop_blank(text: str, spot: Spot) -> str:
     """Whitespace alone is nothing to show."""
     return text if text.strip() else ""
@@ -203,6 +227,7 @@ FILTERS: tuple[Filter, ...] = (
     drop_closed_closers,
     drop_broken_word,
     drop_suffix_echo,
+    drop_copy_of_lines_below,
     drop_blank,
 )
 

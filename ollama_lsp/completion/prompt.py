@@ -123,6 +123,7 @@ def assemble(
         multiline=multiline,
         healed=healed,
         stop=profile.template.stop,
+        document_suffix=cut.text[cut.offset :],
     )
     request = CodeCompletionRequest(
         model=profile.model,

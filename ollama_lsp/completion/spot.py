@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import islice
 
 from .healing import after_indentation
 
@@ -29,6 +30,10 @@ class Spot:
     healed: str = ""
     #: The active template's stop strings: only these cut a suggestion.
     stop: tuple[str, ...] = ()
+    #: The document after the cursor as far as the excerpt goes: the suffix window can be a
+    #: line or two when the model is slow, but what a suggestion repeats is judged on the
+    #: code really there (the model never sees this). ``""``: the suffix window.
+    document_suffix: str = ""
 
     @property
     def lenient_heal(self) -> bool:
@@ -41,6 +46,13 @@ class Spot:
         return bool(self.line_before_cursor.strip()) and bool(
             _OPENER.search(self.line_before_cursor)
         )
+
+    def lines_below(self, count: int) -> list[str]:
+        """The first ``count`` non-blank lines after the cursor line in the document, without
+        trailing space."""
+        text = self.document_suffix or self.suffix
+        lines = (line.rstrip() for line in text.split("\n")[1:] if line.strip())
+        return list(islice(lines, count))
 
     @property
     def next_line(self) -> str | None:

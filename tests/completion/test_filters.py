@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ollama_lsp.completion.filters import FILTERS, finalize
@@ -210,6 +212,44 @@ def test_a_suggestion_that_only_repeats_the_suffix_is_empty() -> None:
     assert final(")", "print(x║)\n") == ""
     assert final("return a + b", "    ║return a + b\n") == ""
     assert final("\n    return total", "║\n    return total\n", multiline=True) == ""
+
+
+MUNGE = """    def munge(self, text):
+        if self.expand_tabs:
+            text = text.expandtabs(self.tabsize)║
+        if self.replace_whitespace:
+            text = text.translate(self.trans)
+        return text
+"""
+
+
+def test_a_copy_of_a_line_a_little_further_down_is_empty() -> None:
+    """Qwen2.5-Coder 0.5B at the end of a complete line: the function's own return."""
+    assert final("\n        return text", MUNGE, multiline=False) == ""
+    assert final("\n        if self.replace_whitespace:", MUNGE, multiline=False) == ""
+    blank = MUNGE.replace("(self.tabsize)║", "(self.tabsize)\n        ║")
+    assert final("return text", blank, multiline=True) == ""
+
+
+def test_the_lines_below_are_the_documents_not_the_suffix_windows() -> None:
+    """A slow model's suffix window can end after one line; the document goes on."""
+    where = spot(MUNGE, multiline=False)
+    window = where.suffix.split("\n")[:2]
+    short = replace(where, suffix="\n".join(window), document_suffix=where.suffix)
+    assert finalize("\n        return text", short) == ""
+    assert finalize("\n        return text", replace(short, document_suffix="")) != ""
+
+
+def test_lines_of_its_own_or_at_another_indentation_are_kept() -> None:
+    assert final("\n        text = text.strip()", MUNGE, multiline=False) != ""
+    assert final("\n            return text", MUNGE, multiline=False) != ""  # inside the if
+    both = "\n        text = text.strip()\n        return text"
+    blank = MUNGE.replace("(self.tabsize)║", "(self.tabsize)\n        ║")
+    assert final(both.lstrip("\n").lstrip(), blank, multiline=True) != ""
+    far = MUNGE.replace(
+        "        return text", "\n" * 0 + "        x = 1\n" * 8 + "        return text"
+    )
+    assert final("\n        return text", far, multiline=False) != ""  # 8+ lines below
 
 
 def test_a_closing_line_the_suffix_already_has_is_dropped_at_the_end_of_the_stream() -> None:
