@@ -29,10 +29,24 @@ function save() {
     fs.writeFileSync(config.results, JSON.stringify(results, null, 2));
 }
 
-/** Start a child whose output goes to our log; resolves once a line matches `ready`. */
+/** Start a child whose output goes to our log; resolves once a line matches `ready`.
+ * `options.stdin: "pipe"` keeps its stdin open for `steer`; `child.onLine` callbacks see each
+ * whole line it writes to stdout. */
 function start(name, command, args, options, ready, timeoutMs) {
-    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const { stdin = "ignore", ...spawnOptions } = options;
+    const child = spawn(command, args, { ...spawnOptions, stdio: [stdin, "pipe", "pipe"] });
     children.push(child);
+    child.onLine = new Set();
+    let partial = "";
+    child.stdout.on("data", (data) => {
+        const lines = (partial + data.toString()).split("\n");
+        partial = lines.pop();
+        for (const line of lines) {
+            for (const callback of [...child.onLine]) {
+                callback(line);
+            }
+        }
+    });
     return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${name} not ready in ${timeoutMs} ms`)), timeoutMs);
         const onData = (data) => {
@@ -133,7 +147,8 @@ async function step(name, body) {
 
 // -- the page --------------------------------------------------------------------------
 
-const GHOST = ".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text-decoration-preview, .monaco-editor .ghost-text";
+const GHOST_PARTS = [".ghost-text-decoration", ".ghost-text-decoration-preview", ".ghost-text"];
+const GHOST = GHOST_PARTS.map((part) => `.monaco-editor ${part}`).join(", ");
 
 /** The ghost text shown, with the editor's non-breaking spaces read as spaces. */
 async function ghostText(page) {
@@ -191,8 +206,8 @@ async function goTo(page, line, column) {
     await page.keyboard.press("Enter");
 }
 
-async function fileLines() {
-    return fs.readFileSync(path.join(config.workspace, config.file), "utf8").split("\n");
+async function fileLines(file = config.file) {
+    return fs.readFileSync(path.join(config.workspace, file), "utf8").split("\n");
 }
 
 async function saveFile(page, before) {
@@ -203,6 +218,107 @@ async function saveFile(page, before) {
     }, "the file to be saved", 5000);
 }
 
+/** Tell the steered double (steered_double.py) one change and wait for its acknowledgement. */
+function steer(double, change, timeoutMs = 40000) {
+    return new Promise((resolve, reject) => {
+        const done = (error) => {
+            clearTimeout(timer);
+            double.onLine.delete(onLine);
+            error ? reject(error) : resolve();
+        };
+        const onLine = (line) => {
+            if (line.startsWith("steered ")) {
+                done();
+            } else if (line.startsWith("steer failed")) {
+                done(new Error(`the double: ${line}`));
+            }
+        };
+        const timer = setTimeout(() => done(new Error(`the double did not acknowledge ${JSON.stringify(change)}`)), timeoutMs);
+        double.onLine.add(onLine);
+        double.stdin.write(`${JSON.stringify(change)}\n`);
+    });
+}
+
+/** A user's reaction time between two keys: the one wait that is not for a condition. */
+function pause(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Quick Open (Ctrl+P) `file`. Asked again when no row comes: the first file search of a
+ * workbench still starting up can stall on a busy machine. */
+async function openFile(page, file) {
+    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: file }).first();
+    await waitFor(async () => {
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("Control+P");
+        const input = page.locator(".quick-input-widget input.input");
+        await input.waitFor({ state: "visible", timeout: 10000 });
+        await input.fill(file);
+        await row.waitFor({ timeout: 10000 });
+        return true;
+    }, `Quick Open to list ${file}`, 45000);
+    await page.keyboard.press("Enter");
+    await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 10000 });
+}
+
+/** From now on, record every change of the ghost text in the page, with the text of its line
+ * (ghost spans left out) and the time (page clock): what a user saw, frame by frame, which
+ * polling would miss. `ghostSamples(page, since)` reads them. */
+async function recordGhosts(page) {
+    await page.evaluate(([selector, parts]) => {
+        const read = () => {
+            const ghosts = Array.from(document.querySelectorAll(selector));
+            const text = ghosts.map((e) => e.textContent).join("").replace(/\u00a0/g, " ");
+            const lineElement = ghosts.length ? ghosts[0].closest(".view-line") : null;
+            let line = null;
+            if (lineElement) {
+                const copy = lineElement.cloneNode(true); // detached: no .monaco-editor above it
+                copy.querySelectorAll(parts).forEach((e) => e.remove());
+                line = copy.textContent.replace(/\u00a0/g, " ");
+            }
+            return { text, line };
+        };
+        window.__ghostObserver?.disconnect();
+        window.__ghostSamples = [];
+        let last;
+        const observer = new MutationObserver(() => {
+            const seen = read();
+            if (seen.text !== last) {
+                last = seen.text;
+                window.__ghostSamples.push({ t: performance.now(), ...seen });
+            }
+        });
+        observer.observe(document.querySelector(".monaco-workbench"), { subtree: true, childList: true, characterData: true });
+        window.__ghostObserver = observer;
+    }, [GHOST, GHOST_PARTS.join(", ")]);
+}
+
+async function suggestWidgetShown(page) {
+    return page.locator(".monaco-editor .suggest-widget.visible").isVisible();
+}
+
+async function pageNow(page) {
+    return page.evaluate(() => performance.now());
+}
+
+async function ghostSamples(page, since) {
+    return page.evaluate((t) => window.__ghostSamples.filter((s) => s.t >= t), since);
+}
+
+/** Save the active editor, and wait until the save has finished (its tab is no longer dirty:
+ * VS Code writes the text as it is when the write happens, so a save still running could
+ * write text typed after Ctrl+S) and `file` on disk satisfies `check(lines)`. */
+async function saveUntil(page, file, check, what) {
+    await page.keyboard.press("Control+S");
+    return waitFor(async () => {
+        if (await page.locator(".tabs-container .tab.active.dirty").count()) {
+            return undefined;
+        }
+        const lines = await fileLines(file);
+        return check(lines) ? lines : undefined;
+    }, what, 5000);
+}
+
 // -- the scenario -------------------------------------------------------------------------
 
 async function main() {
@@ -210,8 +326,8 @@ async function main() {
     const double = await start(
         "double",
         config.python,
-        ["-m", "tests.ollama_double", "--port", String(OLLAMA_PORT), "--answer", config.answer, "--pull-tick-ms", String(config.pullTickMs)],
-        { cwd: config.repo, env },
+        ["-m", "tests.editors.vscode.steered_double", "--port", String(OLLAMA_PORT), "--answer", config.answer, "--pull-tick-ms", String(config.pullTickMs)],
+        { cwd: config.repo, env, stdin: "pipe" },
         /listening on/,
         20000,
     );
@@ -253,19 +369,109 @@ async function main() {
     }
 }
 
+/** Issue 19, in circle.py: typing while a ghost shows (see test_vscode.py). Played first,
+ * while no open file has a word starting with "r": VS Code's word-based suggest widget would
+ * otherwise open on "r" and take the Tab. Ends with circle.py closed and calc.py active. */
+async function typingSteps(page, double) {
+    const circle = config.circle;
+    const onRow = (lines, text) => lines[circle.row - 1] === text;
+
+    /** Line `circle.row` back to its bare indentation, saved, the cursor at its end. */
+    async function resetLine() {
+        await page.keyboard.press("Escape");
+        await goTo(page, circle.row, 1);
+        await page.keyboard.press("Shift+End");
+        await page.keyboard.type(circle.indent);
+        await page.keyboard.press("Escape");
+        await saveUntil(page, circle.file, (l) => onRow(l, circle.indent), `line ${circle.row} to be "${circle.indent}" again`);
+    }
+
+    async function typeFirstKey() {
+        await page.keyboard.type(circle.first);
+        return waitFor(async () => {
+            const ghost = await ghostText(page);
+            return ghost === circle.ghost && ghost;
+        }, `the ghost "${circle.ghost}" after "${circle.first}"`, 20000);
+    }
+
+    await step("tab_after_matching_key", async (record) => {
+        await openFile(page, circle.file);
+        await steer(double, { answer: circle.answer });
+        // The server may still be starting: ask until it answers, as ghost_on_trigger does.
+        await goTo(page, circle.row, circle.indent.length + 1);
+        await waitFor(async () => {
+            await palette(page, "Trigger Inline Suggestion");
+            return becomes(async () => (await ghostText(page)) === circle.answer, 4000);
+        }, "the first ghost in circle.py", 40000);
+        await recordGhosts(page);
+        record.trials = [];
+        for (const delay of circle.tabDelaysMs) {
+            await resetLine();
+            const ghost = await typeFirstKey();
+            const since = await pageNow(page);
+            await page.keyboard.press(circle.matching);
+            let widget = null;
+            if (delay > 0) {
+                await pause(delay);
+                widget = await suggestWidgetShown(page); // would take the Tab instead of the ghost
+            }
+            await page.keyboard.press("Tab"); // VS Code applies the accept in the key's handler
+            const lines = await saveUntil(page, circle.file, (l) => !onRow(l, circle.indent), "the accepted line to be saved");
+            const samples = await ghostSamples(page, since);
+            record.trials.push({ delay, ghost, widget, samples, line: lines[circle.row - 1], lines });
+            log(`Tab ${delay} ms after "${circle.matching}": ${JSON.stringify(lines[circle.row - 1])}`);
+        }
+    });
+
+    await step("contradicting_key", async (record) => {
+        await resetLine();
+        record.ghost = await typeFirstKey();
+        const since = await pageNow(page);
+        await page.keyboard.press(circle.contradicting);
+        const typed = circle.indent + circle.first + circle.contradicting;
+        const stale = async () => (await ghostSamples(page, since)).some((g) => g.text && g.line === typed);
+        // Long enough for the key's own request to be answered (debounce 150 ms, the double at once).
+        await becomes(stale, circle.observeMs);
+        record.samples = await ghostSamples(page, since);
+        record.ghostAfter = await ghostText(page);
+        record.line = (await saveUntil(page, circle.file, (l) => onRow(l, typed), "the typed line to be saved"))[circle.row - 1];
+    });
+
+    await step("late_answer", async (record) => {
+        await page.keyboard.press("Escape");
+        await goTo(page, circle.lateRow, circle.indent.length + 1);
+        await steer(double, { firstTokenMs: circle.slowFirstTokenMs });
+        try {
+            const since = await pageNow(page);
+            await page.keyboard.type(circle.first);
+            await steer(double, { awaitAsked: true }); // the request for "    r" is with the model
+            const typedAt = await pageNow(page);
+            await page.keyboard.press(circle.contradicting);
+            await steer(double, { awaitIdle: true }); // every answer is given...
+            await becomes(async () => (await ghostSamples(page, typedAt)).some((g) => g.text), circle.observeMs); // ...and has reached VS Code
+            record.samples = await ghostSamples(page, since);
+            record.typedAt = typedAt;
+            const typed = circle.indent + circle.first + circle.contradicting;
+            record.line = (await saveUntil(page, circle.file, (l) => l[circle.lateRow - 1] === typed, "the typed line to be saved"))[circle.lateRow - 1];
+        } finally {
+            await steer(double, { firstTokenMs: 0, answer: config.answer });
+            await page.keyboard.press("Escape");
+            await page.evaluate(() => window.__ghostObserver?.disconnect());
+            await palette(page, "View: Close Editor"); // saved: no question; calc.py is back
+        }
+    });
+}
+
 async function scenario(page, double) {
     await step("open", async () => {
         await page.goto(`http://127.0.0.1:${CODE_PORT}/?folder=${encodeURIComponent(config.workspace)}`);
         await page.locator(".monaco-workbench").waitFor({ timeout: 30000 });
-        await page.keyboard.press("Control+P");
-        await page.locator(".quick-input-widget input.input").waitFor({ state: "visible", timeout: 10000 });
-        await page.keyboard.type(config.file);
-        await page.locator(".quick-input-list .monaco-list-row", { hasText: config.file }).first().waitFor({ timeout: 10000 });
-        await page.keyboard.press("Enter");
-        await page.locator(".monaco-editor .view-lines").first().waitFor({ timeout: 10000 });
+        await openFile(page, config.file);
         await waitFor(async () => (await statusBar(page)).some((t) => t.includes(config.model)), "the extension's status bar item", 30000);
         return { statusBar: await statusBar(page) };
     });
+
+    await typingSteps(page, double);
 
     await step("ghost_on_trigger", async () => {
         await goTo(page, 2, 5);
@@ -304,6 +510,7 @@ async function scenario(page, double) {
         await page.keyboard.press("Escape");
         return { ghost };
     });
+
 
     await step("select_model", async (record) => {
         await palette(page, "Ollama: Select Model");
