@@ -137,7 +137,12 @@ def classify(r: EngineRequest, pos: Positions, typed_at: list[tuple[float, int]]
     return "speculation" if q is None or q > now else "foreground"
 
 
-def engine_costs(events: list[dict[str, Any]], requests: list[EngineRequest], pos: Positions):
+def engine_costs(
+    events: list[dict[str, Any]],
+    requests: list[EngineRequest],
+    pos: Positions,
+    busy: list[tuple[float, bool]] | None = None,
+):
     """Prompt tokens evaluated per key, engine busy %, the longest wait behind background work."""
     by = {e["e"]: e for e in events if e["e"] in ("start", "typed", "end")}
     t0, t1 = by["start"]["t"] / 1000, by["typed"]["t"] / 1000
@@ -157,6 +162,9 @@ def engine_costs(events: list[dict[str, Any]], requests: list[EngineRequest], po
         tokens = sum(r.evaluated or 0 for r in mine)
         compute = _union([(max(t0, r.arrive), min(t_end, r.finish or t_end)) for r in mine])
         span = t_end - t0
+    samples = [b for t, b in busy or [] if t0 * 1000 <= t <= t1 * 1000]
+    if samples:
+        compute, span = sum(samples), len(samples)
     typed_at = [
         (e["t"], e["p"] + (e["n"] if e["e"] == "key" else 0))
         for e in events
@@ -187,8 +195,14 @@ def engine_costs(events: list[dict[str, Any]], requests: list[EngineRequest], po
     }
 
 
-def analyse(corpus: Corpus, events: list[dict[str, Any]], requests: list[EngineRequest]):
-    """The table's numbers for one session."""
+def analyse(
+    corpus: Corpus,
+    events: list[dict[str, Any]],
+    requests: list[EngineRequest],
+    busy: list[tuple[float, bool]] | None = None,
+):
+    """The table's numbers for one session (``busy``: sampled engine activity, see
+    ``neovim.Outcome``; without it busy time comes from the engine's own numbers)."""
     target = corpus.target
     pos = Positions(corpus)
     answers = answers_of(events, pos, requests)
@@ -212,7 +226,7 @@ def analyse(corpus: Corpus, events: list[dict[str, Any]], requests: list[EngineR
         if identity not in seen:
             seen.add(identity)
             if ok:
-                before = [a["t"] for a in actions if a["t"] <= ghost["t"]]
+                before = [a["t"] for a in actions if a["e"] != "start" and a["t"] <= ghost["t"]]
                 if before:
                     latencies.append(ghost["t"] - before[-1])
     in_view = pauses = 0
@@ -237,7 +251,7 @@ def analyse(corpus: Corpus, events: list[dict[str, Any]], requests: list[EngineR
         "pauses >= 1 s": pauses,
         "sound ghost at pauses %": 100 * in_view / pauses if pauses else float("nan"),
         "typing s": (actions[-1]["t"] - actions[0]["t"]) / 1000 if actions else 0.0,
-        **engine_costs(events, requests, pos),
+        **engine_costs(events, requests, pos, busy),
     }
     out["wrong examples"] = [e.get("got", "")[-120:] for e in accepted if not e["ok"]][:3]
     return out

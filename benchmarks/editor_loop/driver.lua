@@ -1,8 +1,9 @@
 -- The editor side of the loop: `nvim --headless -u NONE -i NONE -n -c "luafile driver.lua"`
 -- with $EL_DIR (this folder) and $EL_CONFIG (the run's JSON, written by neovim.py).
 -- Sets up one client (ours: editor-configs/neovim; or llama.vim), opens the corpus document,
--- lets it warm up as a user opening a file would, enters insert mode, runs the typist and
--- writes every event (timestamps from vim.uv.hrtime, in ms) as JSON to cfg.out.
+-- lets it warm up as a user opening a file would, enters insert mode, waits for the go-ahead
+-- (a file the orchestrator writes once the engine is idle), runs the typist and writes every
+-- event (timestamps from vim.uv.hrtime, in ms) as JSON to cfg.out.
 local dir = assert(os.getenv("EL_DIR"))
 local W = dofile(dir .. "/watch.lua")
 local T = dofile(dir .. "/typist.lua")
@@ -149,9 +150,18 @@ local function start(bufnr, ghost)
     when(function()
       return api.nvim_get_mode().mode == "i"
     end, 5000, "insert mode", function()
+      -- Tell the orchestrator we are ready; it says "go" once the engine has been idle a
+      -- while (llama.vim's context warm-up, our warm-up and prefill done), so every client
+      -- starts typing from a settled engine.
       vim.defer_fn(function()
-        metrics("start")
-        T.run(cfg, env)
+        local ready = assert(io.open(cfg.ready, "w"))
+        ready:close()
+        when(function()
+          return vim.uv.fs_stat(cfg.go) ~= nil
+        end, cfg.go_timeout_ms, "the go-ahead", function()
+          metrics("start")
+          T.run(cfg, env)
+        end)
       end, 300)
     end)
   end, cfg.warmup_ms)

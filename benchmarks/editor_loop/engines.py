@@ -57,6 +57,17 @@ class Engine:
     metrics_url: str | None = None
     _double: Any = None
     _proxy: RecordingProxy | None = None
+    _server: Any = None
+
+    def idle(self) -> bool:
+        """No request is being worked on now."""
+        if self._double is not None:
+            return not getattr(self._double.engine, "busy", False)
+        try:
+            m = self._server.metrics()
+            return m.get("requests_processing", 0) == 0 and m.get("requests_deferred", 0) == 0
+        except OSError:
+            return False
 
     def requests(self) -> list[EngineRequest]:
         """Every completion request so far (model loads left out)."""
@@ -158,5 +169,5 @@ def start(name: str, model: str) -> Iterator[Engine]:
     ):
         yield Engine(
             name, model, proxy.url, "openai", infill=f"{proxy.url}/infill",
-            metrics_url=f"{server.url}/metrics", _proxy=proxy,
+            metrics_url=f"{server.url}/metrics", _proxy=proxy, _server=server,
         )  # fmt: skip

@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 PLUGIN_DIR = REPO / "editor-configs" / "neovim"
 
+IDLE_S = 1.0
+GO_TIMEOUT_S = 90.0
+POLL_S = 0.1
 TIMING = {
     "poll_ms": 5,
     "settle_ms": 300,
@@ -58,6 +63,8 @@ class Outcome:
     result: dict[str, Any]
     stderr: str
     lsp_log: str
+    busy: list[tuple[float, bool]] = field(default_factory=list)
+    """(ms, the engine was working) every ``POLL_S`` while typing: busy time, sampled."""
 
 
 def find_nvim() -> Path:
@@ -70,8 +77,16 @@ def find_nvim() -> Path:
     return path
 
 
-def run(corpus: Corpus, session: Session, *, nvim: Path | None = None) -> Outcome:
-    """Type ``corpus`` in Neovim as ``session`` says; the events the driver logged."""
+def run(
+    corpus: Corpus,
+    session: Session,
+    *,
+    idle: Callable[[], bool] = lambda: True,
+    nvim: Path | None = None,
+) -> Outcome:
+    """Type ``corpus`` in Neovim as ``session`` says; the events the driver logged. Typing
+    starts once Neovim is in insert mode and ``idle()`` (the engine) has held for
+    ``IDLE_S``."""
     keys = corpus.keys(session.keys)
     with tempfile.TemporaryDirectory(prefix="editor-loop-") as tmp:
         work = Path(tmp)
@@ -96,11 +111,14 @@ def run(corpus: Corpus, session: Session, *, nvim: Path | None = None) -> Outcom
             "llama_vim_dir": str(session.llama_vim_dir) if session.llama_vim_dir else None,
             "llama_config": session.llama_config,
             "metrics_url": session.metrics_url,
+            "ready": str(work / "ready"),
+            "go": str(work / "go"),
+            "go_timeout_ms": int(GO_TIMEOUT_S * 1000 + 30_000),
         }
         expected_s = sum(config["delays"]) + TIMING["warmup_ms"] / 1000 + 10
         if session.mode == "unhurried":
             expected_s += len(keys) * 5
-        config["deadline_ms"] = int(expected_s * 3 * 1000 + 60_000)
+        config["deadline_ms"] = int((expected_s * 3 + GO_TIMEOUT_S) * 1000 + 60_000)
         (work / "config.json").write_text(json.dumps(config))
         env = {
             **os.environ,
@@ -115,28 +133,63 @@ def run(corpus: Corpus, session: Session, *, nvim: Path | None = None) -> Outcom
             str(nvim or find_nvim()), "--headless", "-u", "NONE", "-i", "NONE", "-n",
             "-c", f"luafile {HERE / 'driver.lua'}",
         ]  # fmt: skip
-        done = subprocess.run(
-            command,
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=config["deadline_ms"] / 1000 + 60,
-            check=False,
-        )
+        with (
+            (work / "stdout").open("w") as stdout_file,
+            (work / "stderr").open("w") as stderr_file,
+            subprocess.Popen(
+                command, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=stdout_file,
+                stderr=stderr_file, text=True,
+            ) as process,
+        ):  # fmt: skip
+            _go_when_idle(process, work, idle)
+            samples = _sample_busy(process, idle, config["deadline_ms"] / 1000 + 60)
+        stdout = (work / "stdout").read_text(errors="replace")
+        stderr = (work / "stderr").read_text(errors="replace")
         log = work / "xdg" / "state" / "nvim" / "lsp.log"
         lsp_log = log.read_text(errors="replace") if log.exists() else ""
         if not out.exists():
             raise RuntimeError(
-                f"Neovim wrote no events (exit {done.returncode})\n"
-                f"stdout: {done.stdout[-2000:]}\nstderr: {done.stderr[-2000:]}"
+                f"Neovim wrote no events (exit {process.returncode})\n"
+                f"stdout: {stdout[-2000:]}\nstderr: {stderr[-2000:]}"
             )
         data = json.loads(out.read_text())
     result = data.get("result") or {}
     if result.get("error"):
-        raise RuntimeError(f"the editor loop failed: {result['error']}\n{done.stderr[-2000:]}")
-    return Outcome(data.get("events") or [], result, done.stderr, lsp_log)
+        raise RuntimeError(f"the editor loop failed: {result['error']}\n{stderr[-2000:]}")
+    return Outcome(data.get("events") or [], result, stderr, lsp_log, samples)
+
+
+def _sample_busy(
+    process: subprocess.Popen[str], idle: Callable[[], bool], timeout: float
+) -> list[tuple[float, bool]]:
+    """Whether the engine is working, every ``POLL_S`` until Neovim exits: (ms, busy)."""
+    samples: list[tuple[float, bool]] = []
+    deadline = time.monotonic() + timeout
+    while process.poll() is None:
+        if time.monotonic() > deadline:
+            process.kill()
+            break
+        samples.append((time.monotonic() * 1000, not idle()))
+        time.sleep(POLL_S)
+    process.wait()
+    return samples
+
+
+def _go_when_idle(process: subprocess.Popen[str], work: Path, idle: Callable[[], bool]) -> None:
+    """Write ``go`` once Neovim is ready and the engine has been idle for ``IDLE_S``
+    (at most ``GO_TIMEOUT_S``): polled, since neither side can signal the other."""
+    ready, deadline = work / "ready", time.monotonic() + GO_TIMEOUT_S
+    idle_since: float | None = None
+    while process.poll() is None and time.monotonic() < deadline:
+        now = time.monotonic()
+        if ready.exists() and idle():
+            idle_since = idle_since or now
+            if now - idle_since >= IDLE_S:
+                break
+        else:
+            idle_since = None
+        time.sleep(POLL_S)
+    (work / "go").write_text("")
 
 
 def ours_setup(host: str, model: str, *, api: str, settings: dict[str, Any]) -> dict[str, Any]:

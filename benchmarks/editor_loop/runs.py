@@ -101,9 +101,9 @@ def one(
 ) -> dict[str, Any]:  # fmt: skip
     with engines.start(engine_name, model) as engine:
         s = session(corpus, engine, client, run, seed, plan.keys, plan.llama_vim)
-        outcome = neovim.run(corpus, s)
+        outcome = neovim.run(corpus, s, idle=engine.idle)
         requests = engine.requests()
-    metrics = analysis.analyse(corpus, outcome.events, requests)
+    metrics = analysis.analyse(corpus, outcome.events, requests, outcome.busy)
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         name = f"{model}-{engine_name}-{client}-{run[1] or 'unhurried'}-{seed}".replace(":", "_")

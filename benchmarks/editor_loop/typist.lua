@@ -37,12 +37,16 @@ function T.run(cfg, env)
   local function line_at(p)
     return target:sub(line_start[p], p)
   end
-  --- Which typed position the buffer shows now (pos, or the one before a key not yet
-  --- processed); -1 when it is neither (a wrong buffer).
+  --- Which typed position the buffer shows now (pos, the one before a key not yet processed,
+  --- or the one after an accept being made); -1 when it is none of them (a wrong buffer).
   local function buffer_pos()
     local cursor = api.nvim_win_get_cursor(0)
     local line = api.nvim_get_current_line()
-    for _, p in ipairs({ s.pos, s.prev }) do
+    local candidates = { s.pos, s.prev }
+    if s.accepting then -- the accept may have landed already
+      table.insert(candidates, 1, s.accepting.pos + #s.accepting.text)
+    end
+    for _, p in ipairs(candidates) do
       if cursor[1] == start_row + row_of[p] and cursor[2] == #line_at(p) and line == line_at(p) then
         return p
       end
