@@ -352,6 +352,7 @@ end
 local function highlight_once()
   define_highlight()
   local group = api.nvim_create_augroup("ollama_lsp.ghost", { clear = true })
+  api.nvim_create_autocmd("ColorScheme", { group = group, callback = define_highlight })
   highlight_once = function() end
 end
 
