@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 TINY_FIM = "tinyfim:latest"
 QWEN_CODER_05B = "qwen2.5-coder:0.5b"
 QWEN_CODER_15B = "qwen2.5-coder:1.5b"
+QWEN_FIM_IDS = {"<|fim_prefix|>": 151659, "<|fim_suffix|>": 151661, "<|fim_middle|>": 151660}
+"""Qwen2.5-Coder's FIM tokens (``tokenizer_config.json`` ``added_tokens_decoder``)."""
 
 
 def cache_dir() -> Path:

@@ -28,9 +28,9 @@ from .conftest import model_fixture
 
 real_model = model_fixture(models.code_models())
 
-FIM_IDS = {"<|fim_prefix|>": 151659, "<|fim_suffix|>": 151661, "<|fim_middle|>": 151660}
-"""Qwen2.5's vocabulary (``tokenizer_config.json`` ``added_tokens_decoder``)."""
+FIM_IDS = models.QWEN_FIM_IDS
 IM_START = 151644
+"""``<|im_start|>`` in the same vocabulary."""
 OLLAMA_FACTS = {
     "qwen2.5-coder:0.5b": ("494.03M", 24, 896),
     "qwen2.5-coder:1.5b": ("1.5B", 28, 1536),

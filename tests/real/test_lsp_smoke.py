@@ -7,7 +7,6 @@ from tests.e2e.conftest import inline, inline_client_capabilities, open_document
 
 from . import models
 from .conftest import model_fixture
-from .test_code_model import FIM_IDS
 
 real_model = model_fixture([*sorted(models.REAL_MODELS), *models.code_models()])
 
@@ -29,7 +28,7 @@ async def test_the_real_server_asks_the_real_model(real_model, real_double, star
     assert asked.model == real_model and asked.status == 200
     assert asked.prompt_token_ids and asked.rendered_prompt == asked.body["prompt"]
     assert asked.body["raw"] is True and "suffix" not in asked.body
-    fim = [asked.prompt_token_ids.count(token) for token in FIM_IDS.values()]
+    fim = [asked.prompt_token_ids.count(token) for token in models.QWEN_FIM_IDS.values()]
     if real_model in models.code_models():  # the markers reached the model as its tokens
         assert asked.body["prompt"].rstrip().endswith("<|fim_middle|>")
         assert fim == [1, 1, 1], asked.prompt_token_ids
