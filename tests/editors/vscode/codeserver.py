@@ -130,6 +130,10 @@ def user_settings() -> dict[str, Any]:
         "window.restoreWindows": "none",
         "files.autoSave": "off",
         "editor.inlineSuggest.enabled": True,
+        # The typing checks type "r", "re", "rx" over and over; VS Code's word list (built in
+        # its worker from earlier versions of the file) then offers "re" itself, and the
+        # suggest widget, when open, takes Tab from the ghost (by design). Ghost text only.
+        "editor.wordBasedSuggestions": "off",
         "editor.minimap.enabled": False,
         "editor.fontSize": 15,
         "window.zoomLevel": 0,

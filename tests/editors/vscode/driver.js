@@ -369,9 +369,8 @@ async function main() {
     }
 }
 
-/** Issue 19, in circle.py: typing while a ghost shows (see test_vscode.py). Played first,
- * while no open file has a word starting with "r": VS Code's word-based suggest widget would
- * otherwise open on "r" and take the Tab. Ends with circle.py closed and calc.py active. */
+/** Issue 19, in circle.py: typing while a ghost shows (see test_vscode.py). Ends with
+ * circle.py closed and calc.py active again. */
 async function typingSteps(page, double) {
     const circle = config.circle;
     const onRow = (lines, text) => lines[circle.row - 1] === text;
@@ -409,16 +408,18 @@ async function typingSteps(page, double) {
             await resetLine();
             const ghost = await typeFirstKey();
             const since = await pageNow(page);
+            const keyAt = Date.now();
             await page.keyboard.press(circle.matching);
             let widget = null;
             if (delay > 0) {
                 await pause(delay);
                 widget = await suggestWidgetShown(page); // would take the Tab instead of the ghost
             }
+            const tabAt = Date.now();
             await page.keyboard.press("Tab"); // VS Code applies the accept in the key's handler
             const lines = await saveUntil(page, circle.file, (l) => !onRow(l, circle.indent), "the accepted line to be saved");
             const samples = await ghostSamples(page, since);
-            record.trials.push({ delay, ghost, widget, samples, line: lines[circle.row - 1], lines });
+            record.trials.push({ delay, ghost, widget, samples, keyAt, tabAt, line: lines[circle.row - 1], lines });
             log(`Tab ${delay} ms after "${circle.matching}": ${JSON.stringify(lines[circle.row - 1])}`);
         }
     });

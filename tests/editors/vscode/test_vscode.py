@@ -28,9 +28,8 @@ pytestmark = [
 
 DOC = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
 ANSWER = "return a + b"
-# Issue 19: typing while a ghost shows, played first (driver.js typingSteps): no word in an
-# open file starts with "r" then, so VS Code's word-based suggest widget stays shut and Tab
-# goes to the ghost.
+# Issue 19: typing while a ghost shows (driver.js typingSteps). VS Code's word-based suggest
+# widget is off in the profile (codeserver.user_settings): when open it takes Tab by design.
 CIRCLE_DOC = (
     "import math\n\n\ndef circumference(size):\n    \n\n\n"
     "def area(size):\n    \n\n\nprint(circumference(1.0))\n"
