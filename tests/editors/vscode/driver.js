@@ -302,7 +302,7 @@ async function pageNow(page) {
 }
 
 async function ghostSamples(page, since) {
-    return page.evaluate((t) => window.__ghostSamples.filter((s) => s.t >= t), since);
+    return page.evaluate((t) => (window.__ghostSamples || []).filter((s) => s.t >= t), since);
 }
 
 /** Save the active editor, and wait until the save has finished (its tab is no longer dirty:
