@@ -37,6 +37,8 @@ class Plan:
     keys: int | None
     unhurried: bool
     llama_vim: Path | None
+    unhurried_keys: int | None = None
+    """Keystrokes of an unhurried session (default: ``keys``)."""
 
     def runs(self, client: str) -> list[tuple[str, int]]:
         """(label, reaction ms) of each run of ``client``; naive has no unhurried run (its
@@ -100,7 +102,10 @@ def one(
     run: tuple[str, int], seed: int, keep: Path | None,
 ) -> dict[str, Any]:  # fmt: skip
     with engines.start(engine_name, model) as engine:
-        s = session(corpus, engine, client, run, seed, plan.keys, plan.llama_vim)
+        keys = plan.keys
+        if run[0] == "unhurried" and plan.unhurried_keys:
+            keys = plan.unhurried_keys
+        s = session(corpus, engine, client, run, seed, keys, plan.llama_vim)
         outcome = neovim.run(corpus, s, idle=engine.idle)
         requests = engine.requests()
     metrics = analysis.analyse(corpus, outcome.events, requests, outcome.busy)

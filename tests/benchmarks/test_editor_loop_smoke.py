@@ -1,5 +1,5 @@
 """A short editor loop (``benchmarks/editor_loop``, ``--smoke``): real Neovim, our plugin,
-Qwen2.5-Coder 0.5B on each real engine, 60 keys at human speed.
+Qwen2.5-Coder 0.5B on each real engine, 40 keys at human speed and 12 unhurried.
 
 Only what holds on any machine is asserted: the session ran to its end, ghosts were drawn and
 seen, every accept was checked against the corpus and none left a wrong buffer, and no ghost
@@ -38,11 +38,12 @@ def need(engine: str) -> None:
 def test_the_editor_loop_runs_and_accepts_never_break_the_buffer(engine: str) -> None:
     need(engine)
     plan = dataclasses.replace(cli.SMOKE, engines=[engine])
-    found = runs.run_plan(plan, corpus.load())
-    assert [label for label, _ in found] == [(MODEL, engine, "ours", "real time, Tab after 100 ms")]
-    (metrics,) = found[0][1]
-    assert metrics["keys"] > 0 and metrics["typing s"] > 5
-    assert metrics["suggestions shown"] >= 1, metrics
-    assert metrics["engine requests"] >= 1, metrics
-    assert metrics["wrong accepts"] == 0, metrics["wrong examples"]
-    assert metrics["contradicting ghosts"] == 0, metrics
+    found = dict(runs.run_plan(plan, corpus.load()))
+    realtime = found[(MODEL, engine, "ours", "real time, Tab after 100 ms")][0]
+    unhurried = found[(MODEL, engine, "ours", "unhurried")][0]
+    for metrics in (realtime, unhurried):
+        assert metrics["keys"] > 0 and metrics["engine requests"] >= 1, metrics
+        assert metrics["wrong accepts"] == 0, metrics["wrong examples"]
+        assert metrics["contradicting ghosts"] == 0, metrics
+    assert realtime["keys"] <= plan.keys and unhurried["keys"] <= (plan.unhurried_keys or 0)
+    assert realtime["suggestions shown"] + unhurried["suggestions shown"] >= 1, found
