@@ -251,6 +251,7 @@ def analyse(
         "pauses >= 1 s": pauses,
         "sound ghost at pauses %": 100 * in_view / pauses if pauses else float("nan"),
         "typing s": (actions[-1]["t"] - actions[0]["t"]) / 1000 if actions else 0.0,
+        "settle timeouts": sum(1 for e in events if e["e"] == "settle_timeout"),
         **engine_costs(events, requests, pos, busy),
     }
     out["wrong examples"] = [e.get("got", "")[-120:] for e in accepted if not e["ok"]][:3]

@@ -30,7 +30,7 @@ TIMING = {
     "poll_ms": 5,
     "settle_ms": 300,
     "min_wait_ms": 400,
-    "settle_timeout_ms": 30000,
+    "settle_timeout_ms": 60000,
     "accept_timeout_ms": 1500,
     "tail_ms": 1500,
     "warmup_ms": 3000,

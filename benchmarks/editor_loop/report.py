@@ -26,8 +26,12 @@ def _n(value: Any, digits: int = 0) -> str:
 
 
 def row(label: tuple[str, ...], m: dict[str, Any]) -> list[str]:
+    run = label[-1]
+    if m.get("settle timeouts"):
+        run += f", {_n(m['settle timeouts'])} timeouts"
     return [
-        *label,
+        *label[:-1],
+        run,
         _n(m["suggestions shown"]),
         _n(m["contradicting ghosts"]),
         f"{_n(m['accepts'])} ({_n(m['wrong accepts'])})",
@@ -51,6 +55,7 @@ def table(rows: list[tuple[tuple[str, ...], dict[str, Any]]], seeds: int) -> str
     lines.extend(f"- **{name}**: {meaning}" for name, meaning in COLUMNS)
     lines.append(
         "- **run**: `real time, Tab after N ms` (the ghost unchanged and no key for N ms), or "
-        "`unhurried` (each key waits until nothing is in flight and the ghost settled)"
+        "`unhurried` (each key waits until nothing is in flight and the ghost settled; "
+        "`, N timeouts` when a key gave up waiting after 60 s)"
     )
     return "\n".join(lines)
