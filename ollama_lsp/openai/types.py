@@ -130,13 +130,28 @@ def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _alternatives(logprobs: Any) -> tuple[str, ...]:
-    """``top_logprobs[0]`` sorted by probability: JSON object order is not a promise."""
+    """The first token's alternatives sorted by probability (JSON object order is not a
+    promise), from either shape servers send: the legacy completions ``top_logprobs`` (a list
+    of token -> log-probability maps: llama_cpp.server, vLLM) or the chat-style ``content``
+    (a list of ``{token, logprob, top_logprobs: [{token, logprob}]}``: llama.cpp's
+    llama-server on ``/v1/completions`` too)."""
     if not isinstance(logprobs, dict):
         return ()
     top = logprobs.get("top_logprobs")
-    if not isinstance(top, list) or not top or not isinstance(top[0], dict):
+    content = logprobs.get("content")
+    if isinstance(top, list) and top and isinstance(top[0], dict):
+        pairs = list(top[0].items())
+    elif isinstance(content, list) and content and isinstance(content[0], dict):
+        listed = content[0].get("top_logprobs")
+        entries = listed if isinstance(listed, list) else ()
+        pairs = [(e.get("token"), e.get("logprob")) for e in entries if isinstance(e, dict)]
+    else:
         return ()
-    ranked = [(p, token) for token, value in top[0].items() if (p := _logprob(value)) is not None]
+    ranked = [
+        (p, token)
+        for token, value in pairs
+        if isinstance(token, str) and (p := _logprob(value)) is not None
+    ]
     ranked.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep the server's order
     return tuple(token for _, token in ranked[:MAX_ALTERNATIVES])
 

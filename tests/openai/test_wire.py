@@ -165,6 +165,34 @@ def test_alternatives_most_probable_first() -> None:
     assert parsed.alternatives == (" if", " return", " fib")
 
 
+def test_alternatives_in_llama_servers_chat_style_logprobs() -> None:
+    # llama.cpp's llama-server answers /v1/completions' logprobs in the chat shape
+    top = [
+        {"id": 470, "token": " return", "logprob": -0.2, "bytes": [32]},
+        {"id": 421, "token": " if", "logprob": -2.5, "bytes": [32]},
+        {"id": 9, "token": "*", "logprob": -1.1, "bytes": [42]},
+        {"id": 3, "token": 5, "logprob": -0.1},
+        "junk",
+    ]
+    data = {
+        "choices": [
+            {
+                "text": " return",
+                "index": 0,
+                "logprobs": {
+                    "content": [
+                        {"id": 470, "token": " return", "logprob": -0.2, "top_logprobs": top}
+                    ]
+                },
+                "finish_reason": None,
+            }
+        ]
+    }
+    assert completion_chunk(data).alternatives == (" return", "*", " if")
+    data["choices"][0]["logprobs"] = {"content": [{"token": " return", "top_logprobs": None}]}
+    assert completion_chunk(data).alternatives == ()
+
+
 def test_senseless_values_are_dropped() -> None:
     data = {
         "choices": [

@@ -16,6 +16,7 @@ several slots sharing one KV cache (llama-server's default, ``-np`` unset), ``--
         server.metrics()                  # {"prompt_tokens_total": 812.0, ...} from /metrics
         server.busy_seconds()             # prompt + generation time so far
         server.tokenize("<|fim_prefix|>") # token ids, special tokens parsed as llama-server does
+        server.slots()                    # /slots (slots_debug=True: each slot's last prompt)
     Timings.of(response_json)             # prompt_n, cache_n, predicted_n of one response
 
 ``need()`` gives a test its binary and weights, or skips it (fails it with
@@ -117,7 +118,9 @@ class LlamaServer:
 
     ``slots=None`` leaves llama-server's default (4 slots sharing a unified KV cache of
     ``ctx`` tokens); ``batch`` is ``-b``/``-ub`` (llama.vim's presets use 1024; a batch cannot
-    be interrupted). ``extra`` is appended to the command line."""
+    be interrupted). ``seed`` fixes the sampler's default seed (random otherwise, as users
+    run it), so that a test's sampled answers repeat on one machine. ``extra`` is appended to the command line. ``slots_debug`` makes
+    ``slots()`` show each slot's last prompt and answer (``LLAMA_SERVER_SLOTS_DEBUG=1``)."""
 
     def __init__(
         self,
@@ -129,8 +132,10 @@ class LlamaServer:
         slots: int | None = None,
         batch: int | None = None,
         cache_reuse: int = 256,
+        seed: int | None = None,
         extra: tuple[str, ...] = (),
         executable: Path | None = None,
+        slots_debug: bool = False,
     ) -> None:
         self.executable = executable or binary_path()
         self.weights = weights
@@ -141,9 +146,11 @@ class LlamaServer:
             "--threads", str(threads), "--threads-batch", str(threads),
             "--cache-reuse", str(cache_reuse), "--metrics",
             *(("--parallel", str(slots)) if slots is not None else ()),
+            *(("--seed", str(seed)) if seed is not None else ()),
             *(("--batch-size", str(batch), "--ubatch-size", str(batch)) if batch else ()),
             *extra,
         ]  # fmt: skip
+        self.env = {**os.environ, **({"LLAMA_SERVER_SLOTS_DEBUG": "1"} if slots_debug else {})}
         self.lines: list[str] = []
         self.url = ""
         self._changed = threading.Condition()
@@ -160,7 +167,7 @@ class LlamaServer:
         self.lines = []
         self._process = subprocess.Popen(
             self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            errors="replace",
+            errors="replace", env=self.env,
         )  # fmt: skip
         threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
         if not self.wait_for("listening on http", timeout):
@@ -232,6 +239,11 @@ class LlamaServer:
         """Seconds the engine spent evaluating prompts and generating, so far."""
         m = self.metrics()
         return m.get("prompt_seconds_total", 0.0) + m.get("tokens_predicted_seconds_total", 0.0)
+
+    def slots(self) -> list[dict[str, Any]]:
+        """``/slots``: each slot's state and ``id_task``; with ``slots_debug`` also the
+        ``prompt`` of its last task as llama-server read it (special tokens written out)."""
+        return json.loads(self._get("/slots"))
 
     def tokenize(self, text: str) -> list[int]:
         """``text``'s token ids as llama-server tokenizes a prompt (special tokens parsed)."""
