@@ -56,7 +56,8 @@ class ModelNotServed(OpenAIError, ModelUnavailable):
         super().__init__(
             f"The OpenAI-compatible server at {host} does not serve the model '{model}' (it "
             f"serves {listed}) — set `ollama.model` to one of those, or start the server with "
-            f"that model under this name (llama_cpp.server: --model_alias {model})",
+            f"that model under this name (llama-server: --alias {model}; llama_cpp.server: "
+            f"--model_alias {model})",
             status=status,
         )
         self.model = model
@@ -71,7 +72,8 @@ class ContextExceeded(OpenAIError):
         super().__init__(
             f"The OpenAI-compatible server at {host} refused a prompt longer than its context "
             f"({detail}) — lower `ollama.completion.contextTokens` to the server's context, or "
-            "start the server with a larger one (llama_cpp.server: --n_ctx)",
+            "start the server with a larger one (llama-server: --ctx-size; llama_cpp.server: "
+            "--n_ctx)",
             status=400,
         )
         self.host = host

@@ -23,9 +23,10 @@ __all__ = [
 ]
 
 #: Keys under which servers state the context a model is *served* with: vLLM's
-#: ``max_model_len``, ``context_length``/``context_window`` of other OpenAI-style listings.
-#: Not llama-server's ``meta.n_ctx_train``: that is the training context, often larger than the
-#: one the server runs with, and a prompt sized to it would be refused.
+#: ``max_model_len``, ``context_length``/``context_window`` of other OpenAI-style listings,
+#: and llama-server's ``meta.n_ctx`` (one slot's context: what a single request may use).
+#: Not its ``meta.n_ctx_train``: that is the training context, often larger than the one the
+#: server runs with, and a prompt sized to it would be refused.
 _CONTEXT_KEYS = ("max_model_len", "context_length", "context_window")
 
 #: No server sends more alternatives than this per token (Ollama's and vLLM's cap is 20).
@@ -108,9 +109,10 @@ def model_listing(data: dict[str, Any], server: str = "") -> ModelListing:
     for entry in entries if isinstance(entries, list) else ():
         if not isinstance(entry, dict) or not _str(entry.get("id")):
             continue
-        window = next(
-            (n for key in _CONTEXT_KEYS if (n := _count(entry.get(key)))), None
-        )  # 0 is "unknown", not a context
+        meta = entry.get("meta")
+        stated = [entry.get(key) for key in _CONTEXT_KEYS]
+        stated.append(meta.get("n_ctx") if isinstance(meta, dict) else None)
+        window = next((n for value in stated if (n := _count(value))), None)  # 0: unknown
         models.append(ServedModel(entry["id"], _str(entry.get("owned_by")), window))
     return ModelListing(tuple(models), server)
 

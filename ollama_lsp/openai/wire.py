@@ -14,6 +14,12 @@ What llama_cpp.server (0.3.36) answers, which the mapping below is built on:
 * Streams are ``data: {json}`` lines with blank separators, ``data: [DONE]`` at the end, and
   ``: ping`` comments; ``stream_options`` is ignored, so streamed answers carry no ``usage``.
 
+What llama.cpp's own llama-server answers differently: any ``model`` is served by the loaded
+one too (only ``/v1/models`` tells, with the slot context in ``meta.n_ctx``); a prompt longer
+than a slot's context is a 400 ``{"error": {"code": 400, "type": "exceed_context_size_error"}}``
+(streamed or not); logprobs come in the chat shape (``logprobs.content``); the last event
+carries ``usage`` and llama-server's ``timings``.
+
 Others (OpenAI, vLLM) answer an unknown model with 404 or 400 and ``code: model_not_found``.
 """
 
@@ -140,6 +146,8 @@ def error_fields(content: bytes) -> tuple[str, str | None]:
     error = data.get("error", data.get("detail"))
     if isinstance(error, dict):
         code = error.get("code")
+        if code is None or isinstance(code, int):  # llama-server: the HTTP status, and a type
+            code = error.get("type", code)
         message = error.get("message")
         return (str(message) if message else text), (str(code) if code is not None else None)
     if error is not None:
@@ -159,7 +167,7 @@ def status_error(
 ) -> OpenAIError:
     if model is not None and status in (400, 404) and _names_missing_model(message, code):
         return ModelNotServed(model, (), host, status=status)
-    if code == "context_length_exceeded":
+    if code in ("context_length_exceeded", "exceed_context_size_error"):
         return ContextExceeded(host, message[:300])
     if status == 404:
         return RouteMissing(host, path, what=what)

@@ -93,6 +93,17 @@ def test_llama_cpp_context_error_is_typed() -> None:
     assert "contextTokens" in caught.value.message
 
 
+def test_llama_servers_context_error_is_context_exceeded() -> None:
+    body = (
+        b'{"error":{"code":400,"message":"request (9001 tokens) exceeds the available context '
+        b'size (8192 tokens), try increasing it","type":"exceed_context_size_error",'
+        b'"n_prompt_tokens":9001,"n_ctx":8192}}'
+    )
+    with pytest.raises(ContextExceeded) as caught:
+        _check(400, body)
+    assert "8192 tokens" in caught.value.message and "contextTokens" in caught.value.message
+
+
 @pytest.mark.parametrize(
     ("status", "body"),
     [
@@ -226,14 +237,18 @@ def test_model_listing_reads_a_stated_context_only() -> None:
                 {"id": "qwen", "max_model_len": 32768},
                 {"id": "zero", "context_length": 0},
                 {"id": "llama-server", "meta": {"n_ctx_train": 8192}},
+                {"id": "llama-server -c", "meta": {"n_ctx": 4096, "n_ctx_train": 32768}},
+                {"id": "odd meta", "meta": [4096]},
                 {"no": "id"},
                 "junk",
             ]
         },
         "uvicorn",
     )
-    assert listing.ids == ("smollm2:135m", "qwen", "zero", "llama-server")
-    assert [m.context_window for m in listing.models] == [None, 32768, None, None]
+    assert listing.ids == (
+        "smollm2:135m", "qwen", "zero", "llama-server", "llama-server -c", "odd meta"
+    )  # fmt: skip
+    assert [m.context_window for m in listing.models] == [None, 32768, None, None, 4096, None]
     assert listing.server == "uvicorn" and listing.get("qwen") is not None
     assert model_listing({"data": None}).models == ()
 

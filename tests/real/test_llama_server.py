@@ -16,20 +16,21 @@ from typing import Any
 
 import pytest
 
-from ollama_lsp.openai import ModelNotServed, OpenAIClient, OpenAIProvider
+from ollama_lsp.openai import ContextExceeded, ModelNotServed, OpenAIClient, OpenAIProvider
 from ollama_lsp.provider import CodeCompletionRequest
 
 from .llama_server import QWEN_05B, LlamaServer, Timings, need
 
 #: Qwen2.5-Coder's FIM tokens: ``<|fim_prefix|>``, ``<|fim_suffix|>``, ``<|fim_middle|>``.
 FIM_IDS = (151659, 151661, 151660)
+CTX = 4096
 FIM = "<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n\nprint(add(1, 2))\n<|fim_middle|>"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LlamaServer]:
     _, weights = need(QWEN_05B)
-    with LlamaServer(weights, QWEN_05B) as running:
+    with LlamaServer(weights, QWEN_05B, ctx=CTX) as running:
         yield running
 
 
@@ -107,7 +108,14 @@ async def test_the_model_list_and_a_model_it_does_not_serve(
     assert listing.ids == (QWEN_05B,)
     provider = OpenAIProvider(client)
     assert "llamacpp" in await provider.version()
+    assert (await provider.capabilities(QWEN_05B)).context_window == CTX  # a slot's context
     request = CodeCompletionRequest(model="codellama:7b-code", prompt=FIM, raw=True)
-    with pytest.raises(ModelNotServed) as caught:
+    with pytest.raises(ModelNotServed) as caught:  # llama-server itself would serve any name
         [chunk async for chunk in provider.complete_code(request)]
-    assert QWEN_05B in str(caught.value)
+    assert QWEN_05B in str(caught.value) and "--alias codellama:7b-code" in str(caught.value)
+
+
+async def test_a_prompt_past_the_context_is_one_clear_error(client: OpenAIClient) -> None:
+    with pytest.raises(ContextExceeded) as caught:
+        [c async for c in client.complete_stream(QWEN_05B, "x " * (CTX + 100), max_tokens=4)]
+    assert f"{CTX} tokens" in str(caught.value) and "--ctx-size" in str(caught.value)
