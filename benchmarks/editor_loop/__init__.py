@@ -5,8 +5,9 @@ models on real engines, judged by what the user sees.
         --engines double,llama-server --reaction 100,250 --seeds 2 --llama-vim DIR
     python -m benchmarks.editor_loop --smoke      # ~60 keys, 0.5B, both engines (CI)
 
-- **Text** (``corpus.py``): the body of ``statistics._decimal_sqrt_of_frac`` from the running
-  interpreter's standard library, typed back into ``statistics.py`` where it was removed.
+- **Text** (``corpus.py``): the code of ``statistics._decimal_sqrt_of_frac`` (after its
+  opening comment; ~470 keys) from the running interpreter's standard library, typed back
+  into ``statistics.py`` where it was removed.
 - **Editor** (``driver.lua``, ``typist.lua``, ``watch.lua``): Neovim 0.12 headless, with
   ``editor-configs/neovim`` (``require("ollama_lsp").setup{...}``) or llama.vim. A Lua typist
   runs inside Neovim's loop (uv timers, ``nvim_input``), seeded lognormal gaps (median ~150

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ def parse(argv: list[str] | None = None) -> tuple[runs.Plan, argparse.Namespace]
     p.add_argument("--clients", type=_list, default=list(runs.CLIENTS))
     p.add_argument("--reaction", type=lambda s: [int(x) for x in _list(s)], default=[100, 250])
     p.add_argument("--seeds", type=int, default=2)
-    p.add_argument("--keys", type=int, default=400, help="keystrokes per session (0: all)")
+    p.add_argument("--keys", type=int, default=0, help="keystrokes per session (0: all, ~470)")
     p.add_argument("--llama-vim", type=Path, default=None, help="a checkout of llama.vim")
     p.add_argument("--no-unhurried", action="store_true")
     p.add_argument("--unhurried-keys", type=int, default=0, help="(0: as --keys)")
@@ -81,7 +82,9 @@ def measure(plan: runs.Plan, keep: Path | None = None) -> list[tuple[tuple[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # engines and Neovim stop too
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     plan, args = parse(argv)
     found = measure(plan, args.keep)
     if not found:

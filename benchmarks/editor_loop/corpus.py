@@ -2,9 +2,9 @@
 
 The code is the body of ``statistics._decimal_sqrt_of_frac`` from the running interpreter's
 standard library (read at run time, like the tests read ``textwrap.__file__``, so nothing
-third-party is committed; ``textwrap`` itself is what the tests use). The document is the
-whole ``statistics.py`` with that body replaced by one empty line, the cursor on it; the
-typist types the body back. The cursor therefore always sits at the end of its line with the
+third-party is committed; ``textwrap`` itself is what the tests use), after its opening
+comment: code, not prose. The document is the whole ``statistics.py`` with that code replaced
+by one empty line, the cursor on it; the typist types the code back. The cursor therefore always sits at the end of its line with the
 rest of the file below, where a fill-in-the-middle model sees both sides.
 
 A key is one character, or Enter together with the next line's indentation (what an editor's
@@ -62,6 +62,8 @@ def load() -> Corpus:
     start = text.index(FUNCTION)
     doc_end = text.index('"""', text.index('"""', start) + 3)
     body_start = text.index("\n", doc_end) + 1
+    while text[body_start:].lstrip(" ").startswith("#"):  # its opening comment stays as context
+        body_start = text.index("\n", body_start) + 1
     body_end = text.index("\n\n\n", body_start)
     target = text[body_start:body_end]
     if not target.isascii():

@@ -141,8 +141,12 @@ def run(
                 stderr=stderr_file, text=True,
             ) as process,
         ):  # fmt: skip
-            _go_when_idle(process, work, idle)
-            samples = _sample_busy(process, idle, config["deadline_ms"] / 1000 + 60)
+            try:
+                _go_when_idle(process, work, idle)
+                samples = _sample_busy(process, idle, config["deadline_ms"] / 1000 + 60)
+            except BaseException:  # interrupted: take Neovim (and its server) down too
+                process.kill()
+                raise
         stdout = (work / "stdout").read_text(errors="replace")
         stderr = (work / "stderr").read_text(errors="replace")
         log = work / "xdg" / "state" / "nvim" / "lsp.log"
