@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from tests.ollama_double import OllamaDouble
-from tests.openai.llama_server import LlamaServer, need
+from tests.openai.llama_cpp_server import LlamaServer, need
 from tests.remote.certs import Certs, make_certs
 from tests.remote.conftest import ANSWER, BEARER, SCRUBBED, TOKEN, TOKEN_ENV
 from tests.remote.nginx import Nginx, need_nginx

@@ -17,7 +17,7 @@ from pytest_lsp import LanguageClient
 from tests.e2e.conftest import inline, open_document
 from tests.remote.conftest import StartRemote
 
-from .llama_server import LlamaServer, need
+from .llama_cpp_server import LlamaServer, need
 
 URI = "file:///work/project/calc.py"
 DOC = "def add(a, b):\n    return \n"

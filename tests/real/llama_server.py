@@ -13,6 +13,7 @@ several slots sharing one KV cache (llama-server's default, ``-np`` unset), ``--
         mark = server.mark()
         ...                               # requests to server.url + "/v1/completions"
         server.f_keeps(after=mark)        # each slot choice's f_keep, from its log
+        server.wait_idle(timeout=30)      # every started task released (log lines pair up)
         server.metrics()                  # {"prompt_tokens_total": 812.0, ...} from /metrics
         server.busy_seconds()             # prompt + generation time so far
         server.tokenize("<|fim_prefix|>") # token ids, special tokens parsed as llama-server does
@@ -209,6 +210,18 @@ class LlamaServer:
                 )
                 and seen()
             )
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Whether every task llama-server started has been released (its log's "processing
+        task" and "stop processing" lines pair up) within ``timeout``: then ``/metrics``
+        counts no task that is still running."""
+
+        def idle() -> bool:
+            started = sum("processing task" in line for line in self.lines)
+            return started == sum("stop processing" in line for line in self.lines)
+
+        with self._changed:
+            return self._changed.wait_for(idle, timeout)
 
     def f_keeps(self, *, after: int = 0) -> list[float]:
         """The ``f_keep`` of each slot selection logged past ``after``: the share of the

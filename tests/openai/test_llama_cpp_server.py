@@ -29,7 +29,7 @@ from ollama_lsp.provider import ChatMessage, CodeCompletionRequest, ModelInfo
 from ollama_lsp.provider.errors import CredentialsRejected
 from tests.real import models
 
-from .llama_server import N_CTX, LlamaServer, need
+from .llama_cpp_server import N_CTX, LlamaServer, need
 
 PROMPT = "def fibonacci(n):\n"
 SMOLLM2 = "smollm2:135m"
