@@ -31,12 +31,13 @@ from .test_places import IDENTIFIERS, PLACES, contradiction
 
 start_remote = remote.start_remote  # the language server on stdio, with a DEBUG log
 FIM_IDS = (151659, 151661, 151660)
-SEED = 7  # sampled answers (temperature 0.2) repeat on one machine
+SEED = 7  # the sampler's seed; answers still vary with the windows the speed allows
 WAIT_S = 120.0  # one suggestion on 1 contended thread, with healing steps: generous
 DANGLING_OPENER = (
     "known gap: at a complete line's end the engine may show a block opener with no body "
-    "(Qwen2.5-Coder 0.5B, sampled: '\\n        if self.fix_sentence_endings is True:'; "
-    "LlamaServer(seed=7) reproduces it here); no filter drops it yet"
+    "(Qwen2.5-Coder 0.5B, sampled: '\\n        if self.fix_sentence_endings is True:', in about "
+    "1 run of 4 here: the window, sized by measured speed, and so the answer vary); no filter "
+    "drops it yet"
 )
 
 
@@ -77,6 +78,7 @@ async def suggest(session: Session, uri: str, doc: str, cursor: int) -> str:
     return text if isinstance(text, str) else ""
 
 
+@pytest.mark.timeout(600)  # seven cold places on one contended thread
 async def test_suggestions_at_real_places_are_sound(
     server: LlamaServer, start_remote: StartRemote
 ) -> None:
