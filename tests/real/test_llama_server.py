@@ -66,6 +66,7 @@ def test_fim_strings_in_a_raw_prompt_become_special_tokens(server: LlamaServer) 
 
 
 def test_a_longer_prompt_reuses_the_slot_cache_and_metrics_count_it(server: LlamaServer) -> None:
+    assert server.wait_idle(60)  # /metrics counts a task when it is released
     before = server.metrics()
     prompt = "<|fim_prefix|>import os\n\n\ndef walk(top):\n    for root, dirs, files in os.walk("
     first = Timings.of(complete(server, prompt + "top):\n<|fim_suffix|><|fim_middle|>"))
@@ -73,6 +74,7 @@ def test_a_longer_prompt_reuses_the_slot_cache_and_metrics_count_it(server: Llam
     second = Timings.of(
         complete(server, prompt + "top):\n        print(<|fim_suffix|><|fim_middle|>")
     )
+    assert server.wait_idle(60)
     after = server.metrics()
     assert first is not None and second is not None
     shared = len(server.tokenize(prompt + "top):\n"))
