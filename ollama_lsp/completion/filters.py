@@ -10,6 +10,7 @@ suggestion with the rest of the line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from . import special
@@ -208,6 +209,33 @@ def drop_copy_of_lines_below(text: str, spot: Spot) -> str:
     return "" if kept and all(line in following for line in kept) else text
 
 
+_PY_OPENER = re.compile(
+    r"^\s*(if|elif|else|for|while|def|class|with|try|except|finally|async|match|case)\b.*:$"
+)
+
+
+def _opens_block(line: str) -> bool:
+    stripped = line.rstrip()
+    return stripped.endswith("{") or bool(_PY_OPENER.match(stripped))
+
+
+def drop_empty_block(text: str, spot: Spot) -> str:
+    """Cut a new last line that opens a block whose body is not there.
+
+    At a complete line's end a FIM model sometimes starts a new statement and stops at its
+    header (Qwen2.5-Coder 0.5B: ``\n        if self.fix_sentence_endings is True:``): with
+    the code below no deeper than the header, the file no longer parses. A header on the
+    cursor's own line stays: the user is writing there and the body comes next.
+    """
+    lines = text.split("\n")
+    while len(lines) > 1 and _opens_block(lines[-1]):
+        below = spot.lines_below(1)
+        if below and indent_width(below[0]) > indent_width(lines[-1]):
+            break
+        lines.pop()
+    return "\n".join(lines)
+
+
 def drop_blank(text: str, spot: Spot) -> str:
     """Whitespace alone is nothing to show."""
     return text if text.strip() else ""
@@ -228,6 +256,7 @@ FILTERS: tuple[Filter, ...] = (
     drop_broken_word,
     drop_suffix_echo,
     drop_copy_of_lines_below,
+    drop_empty_block,
     drop_blank,
 )
 

@@ -104,9 +104,9 @@ def test_extra_whitespace_after_whitespace_is_moved_to_the_cursor(
 
 def test_a_block_whose_first_token_took_one_space_too_many_keeps_its_later_lines() -> None:
     """Seen with SmolLM2 after 8 spaces: `` for …`` then its next line at a correct 12."""
-    text = " for chunk in chunks:\n            if not chunk:"
+    text = " for chunk in chunks:\n            total += len(chunk)"
     shown = final(text, "        ║\n", multiline=True)
-    assert shown == "for chunk in chunks:\n            if not chunk:"
+    assert shown == "for chunk in chunks:\n            total += len(chunk)"
 
 
 def test_a_block_after_extra_indentation_keeps_its_shape() -> None:
@@ -229,6 +229,29 @@ def test_a_copy_of_a_line_a_little_further_down_is_empty() -> None:
     assert final("\n        if self.replace_whitespace:", MUNGE, multiline=False) == ""
     blank = MUNGE.replace("(self.tabsize)║", "(self.tabsize)\n        ║")
     assert final("return text", blank, multiline=True) == ""
+
+
+def test_a_new_block_header_without_its_body_is_cut() -> None:
+    """Qwen2.5-Coder 0.5B at a complete line's end (llama-server, tests/real): a header whose
+    body is not there would leave a file that does not parse."""
+    assert final("\n        if self.fix_sentence_endings is True:", MUNGE, multiline=False) == ""
+    two = "\n            text = text.strip()\n        if self.fix_sentence_endings:"
+    assert final(two, MUNGE, multiline=True) == "\n            text = text.strip()"
+    brace = "let x = 1;║\nreturn x;\n"
+    assert final("\nif (x > 0) {", brace, multiline=False) == ""
+
+
+def test_a_block_header_stays_on_the_cursor_line_or_above_its_body() -> None:
+    """On the cursor's own line the user writes the body next; with the body below it, the
+    header completes it."""
+    empty = MUNGE.replace("(self.tabsize)║", "(self.tabsize)\n        ║")
+    assert final("if self.fix_sentence_endings:", empty, multiline=False) == (
+        "if self.fix_sentence_endings:"
+    )
+    body = "def f(x):\n    ║\n        return x\n"
+    assert final("\n    if x:", body.replace("    ║", "    y = x║"), multiline=False) == (
+        "\n    if x:"
+    )
 
 
 def test_the_lines_below_are_the_documents_not_the_suffix_windows() -> None:
