@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ollama.errors import ModelNotFound
-from ..provider import AiProvider, ChatMessage, ModelInfo, ModelStore, ProviderError, ShowInfo
-from .memory import MemoryInfo, advice, estimate, memory_info
-from .presets import PRESETS, Architecture, Role, preset
+from ..provider import AiProvider, ChatMessage, ModelInfo, ModelStore, ProviderError
+from .facts import ModelFacts, facts_of
+from .memory import Candidate, MemoryInfo, advice, estimate, memory_info, preset_candidates
+from .presets import PRESETS, Role, preset
 
 
 def same_model(a: str, b: str) -> bool:
@@ -27,21 +28,6 @@ def same_model(a: str, b: str) -> bool:
 
 def _with_tag(name: str) -> str:
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
-
-
-def architecture_of(info: ShowInfo) -> Architecture | None:
-    """KV-cache geometry from ``/api/show`` ``model_info``, when the model reports it."""
-    arch, mi = info.architecture, info.model_info
-    try:
-        heads = int(mi[f"{arch}.attention.head_count"])
-        return Architecture(
-            n_layer=int(mi[f"{arch}.block_count"]),
-            n_head_kv=int(mi.get(f"{arch}.attention.head_count_kv", heads)),
-            head_dim=int(mi[f"{arch}.embedding_length"]) // heads,
-            context_length=int(info.context_length or 2048),
-        )
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,27 +89,25 @@ class ModelManager:
             ]  # fmt: skip
         installed, loaded = await asyncio.gather(self.installed(), self.store.running())
         available = self._memory().available
-        loaded_names = [m.name for m in loaded]
         rows = []
         for info in installed:
-            arch = await self._architecture(info.name)
-            needed = estimate(info.size, arch, self._num_ctx())
-            is_loaded = any(same_model(info.name, n) for n in loaded_names)
+            running = next((m for m in loaded if same_model(info.name, m.name)), None)
+            needed = running.size if running and running.size else await self._needs(info)
             rows.append(
                 _row(info.name, info.size, info.details.parameter_size,
                      info.details.quantization_level, info.details.family, info.modified_at,
                      installed=True, active=same_model(info.name, active),
-                     chat=same_model(info.name, chat), loaded=is_loaded,
-                     fits=is_loaded or needed <= available)
+                     chat=same_model(info.name, chat), loaded=running is not None,
+                     fits=running is not None or needed <= available, needed=needed)
             )  # fmt: skip
         for p in PRESETS:
             if not any(same_model(p.name, info.name) for info in installed):
-                needed = estimate(p.size, p.architecture, self._num_ctx())
+                needed = estimate(p.size, p.facts, self._num_ctx())
                 rows.append(
                     _row(p.name, p.size, p.parameter_size, p.quantization, p.family, "",
                          installed=False, active=same_model(p.name, active),
                          chat=same_model(p.name, chat), loaded=False, fits=needed <= available,
-                         note=p.note)
+                         needed=needed, note=p.note)
                 )  # fmt: skip
         return rows
 
@@ -150,13 +134,14 @@ class ModelManager:
             raise ModelNotFound(name)
         if not self.manages:
             return Selection(found.name, role, found.size, 0, None)
-        loaded, arch = await asyncio.gather(self.store.running(), self._architecture(found.name))
-        needed = estimate(found.size, arch, self._num_ctx())
+        loaded, needed = await asyncio.gather(self.store.running(), self._needs(found))
+        running = next((m for m in loaded if same_model(m.name, name)), None)
         available = self._memory().available
-        if any(same_model(m.name, name) for m in loaded):
-            warning = None  # already in memory: it fits by definition
-        else:
-            warning = advice(name, needed, available, self._num_ctx(), role)
+        if running is not None:  # already in memory: it fits, and Ollama says how much it takes
+            return Selection(found.name, role, found.size, running.size or needed, None)
+        warning = None
+        if needed > available:
+            warning = advice(name, needed, available, await self._candidates(), role)
         return Selection(found.name, role, found.size, needed, warning)
 
     async def select(
@@ -254,14 +239,34 @@ class ModelManager:
         except ProviderError:
             return False, None
 
-    async def _architecture(self, name: str) -> Architecture | None:
+    async def _needs(self, info: ModelInfo) -> int:
+        """What ``info`` takes loaded at the completion context (``memory.estimate``)."""
+        return estimate(info.size, await self._facts(info.name), self._num_ctx())
+
+    async def _facts(self, name: str) -> ModelFacts | None:
         known = preset(name)
         if known is not None:
-            return known.architecture
+            return known.facts
         try:
-            return architecture_of(await self.store.show(name))
+            return facts_of(await self.store.show(name))
         except ProviderError:
             return None
+
+    async def _candidates(self) -> list[Candidate]:
+        """The installed models and the presets, with what each takes: what advice may name.
+        An installed model that fills in the middle counts as a completion model."""
+        installed = await self.installed()
+        mine = [Candidate(m.name, await self._role(m.name), await self._needs(m), True)
+                for m in installed]  # fmt: skip
+        presets = [c for c in preset_candidates(self._num_ctx())
+                   if not any(same_model(c.name, m.name) for m in installed)]  # fmt: skip
+        return mine + presets
+
+    async def _role(self, name: str) -> Role:
+        try:
+            return "completion" if (await self.store.show(name)).supports_insert else "chat"
+        except ProviderError:
+            return "chat"
 
 
 def _row(
@@ -277,6 +282,7 @@ def _row(
     chat: bool,
     loaded: bool,
     fits: bool,
+    needed: int | None = None,
     note: str = "",
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
@@ -291,6 +297,7 @@ def _row(
         "activeChat": chat,
         "loaded": loaded,
         "fitsInMemory": fits,
+        "estimatedBytes": needed,
     }
     if note:
         row["note"] = note

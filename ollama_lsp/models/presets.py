@@ -3,8 +3,9 @@
 CodeLlama *code* tags are the completion presets (the only CodeLlama variants with
 fill-in-the-middle; instruct, python, 34B and 70B have none). TinyLlama 4-bit is the chat
 preset and the choice for machines with little RAM. Sizes are the download sizes of the
-Ollama library tags; the architecture numbers (layers, KV heads, head size, training context)
-are the GGUF hyper-parameters, used to estimate the KV cache a context size costs.
+Ollama library tags; the facts (layers, heads, KV heads, feed-forward width, vocabulary,
+training context) are the GGUF hyper-parameters, from which ``memory.estimate`` tells what the
+model takes loaded.
 """
 
 from __future__ import annotations
@@ -12,31 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from .facts import ModelFacts, transformer
+
 Role = Literal["completion", "chat"]
 
 
-@dataclass(frozen=True, slots=True)
-class Architecture:
-    n_layer: int
-    n_head_kv: int
-    head_dim: int
-    context_length: int
-
-    def kv_bytes(self, num_ctx: int) -> int:
-        """f16 K and V for ``num_ctx`` tokens: 2 × layers × kv heads × head dim × ctx × 2 B."""
-        return (
-            2
-            * self.n_layer
-            * self.n_head_kv
-            * self.head_dim
-            * min(num_ctx, self.context_length)
-            * 2
-        )
-
-
-LLAMA_7B = Architecture(n_layer=32, n_head_kv=32, head_dim=128, context_length=16384)
-LLAMA_13B = Architecture(n_layer=40, n_head_kv=40, head_dim=128, context_length=16384)
-TINYLLAMA = Architecture(n_layer=22, n_head_kv=4, head_dim=64, context_length=2048)
+#: GGUF hyper-parameters (layers, embedding, heads, KV heads, feed-forward, vocabulary, context).
+LLAMA_7B = transformer(32, 4096, 32, 32, 11008, 32016, 16384)
+LLAMA_13B = transformer(40, 5120, 40, 40, 13824, 32016, 16384)
+TINYLLAMA = transformer(22, 2048, 32, 4, 5632, 32000, 2048)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +32,7 @@ class Preset:
     parameter_size: str
     quantization: str
     size: int
-    architecture: Architecture
+    facts: ModelFacts
     note: str
 
 

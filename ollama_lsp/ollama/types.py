@@ -248,7 +248,17 @@ def show_info(data: dict[str, Any]) -> ShowInfo:
         context_length=_positive(info.get(f"{arch}.context_length")) if arch else None,
         architecture=arch,
         model_info={k: v for k, v in info.items() if not isinstance(v, list)},
+        vocab_size=_positive(info.get(f"{arch}.vocab_size")) or _vocab(data.get("tensors")),
     )
+
+
+def _vocab(tensors: Any) -> int | None:
+    """The vocabulary from ``token_embd.weight``'s shape ``[embedding, vocabulary]``."""
+    for tensor in tensors if isinstance(tensors, list) else ():
+        if isinstance(tensor, dict) and tensor.get("name") == "token_embd.weight":
+            shape = tensor.get("shape")
+            return _positive(shape[1]) if isinstance(shape, list) and len(shape) > 1 else None
+    return None
 
 
 def running_model(data: dict[str, Any]) -> RunningModel:

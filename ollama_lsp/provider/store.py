@@ -46,6 +46,9 @@ class ShowInfo:
     context_length: int | None = None
     architecture: str = ""
     model_info: dict[str, Any] = field(default_factory=dict)
+    vocab_size: int | None = None
+    """Tokens in the vocabulary (``tensors``' ``token_embd.weight`` shape): ``model_info``
+    shows the token list empty, and the output buffers a model needs grow with it."""
 
     @property
     def supports_insert(self) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 
 from .catalogue import ModelSpec
 from .gotime import FOREVER, expiry_ns
+from .measured import ps_size
 
 DEFAULT_KEEP_ALIVE_S = 300.0
 MAX_LOADED = 3
@@ -46,8 +47,10 @@ class Runner:
 
     @property
     def size(self) -> int:
-        """Weights plus f16 KV cache for the allocated context (§5.4)."""
-        return self.spec.size + self.spec.arch.kv_bytes(self.num_ctx)
+        """``/api/ps`` ``size``: a real model's as measured (``measured.py``), else weights
+        plus f16 KV cache for the allocated context (§5.4)."""
+        real = ps_size(self.spec.weights, self.num_ctx)
+        return real if real is not None else self.spec.size + self.spec.arch.kv_bytes(self.num_ctx)
 
 
 @dataclass
