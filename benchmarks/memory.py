@@ -1,7 +1,8 @@
 """What real models take in memory, measured next to our estimate; and the server's own RSS.
 
     python -m benchmarks.memory [--contexts 2048 4096 8192] [--model NAME[=GGUF]]...
-                                [--no-server] [--soak-requests 20000]
+                                [--synthetic] [--json rows.json] [--no-server]
+                                [--soak-requests 20000 [--soak-outstanding 64 4]]
 
 Models: the real models of the tier (``tests/real/models.py``: SmolLM2 135M, Gemma 3 270M,
 Qwen2.5-Coder 0.5B and 1.5B, those whose weights are installed; ``--model NAME=PATH`` names a
@@ -21,6 +22,9 @@ before the load (the interpreter with llama.cpp imported and initialised). Two l
 * ``read``: the weights read into memory (no mmap): every byte is the model's own. This is
   what the model *needs*, and what the estimate (``ollama_lsp/models/memory.py``, from the
   GGUF's facts through the server's own ``/api/show`` parsing) is compared with.
+
+The server: ``ollama-lsp``'s RSS idle against the double, and (``--soak-requests``) the RSS
+lines of ``benchmarks/soak.py`` run with 64 and with 4 requests outstanding.
 
 ``--synthetic`` adds two models the estimate was not fitted on: random Q8_0 weights with the
 geometry of TinyLlama 1.1B (22 layers, SentencePiece vocabulary of 32,000) and of CodeLlama 7B
@@ -222,10 +226,11 @@ async def server_idle_rss() -> float:
     return rss / 1e6
 
 
-def soak_rss(requests: int) -> list[str]:
+def soak_rss(requests: int, outstanding: int) -> list[str]:
     """The soak's RSS lines (``benchmarks/soak.py``: after init, after warm-up, at the end)."""
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.soak", "--requests", str(requests)],
+        [sys.executable, "-m", "benchmarks.soak", "--requests", str(requests),
+         "--outstanding", str(outstanding)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     return [line.strip() for line in done.stdout.splitlines() if "RSS" in line]
@@ -240,6 +245,7 @@ def main() -> None:
     parser.add_argument("--model", action="append", default=[], help="NAME or NAME=GGUF")
     parser.add_argument("--no-server", action="store_true", help="models only")
     parser.add_argument("--soak-requests", type=int, default=0, help="0: no soak")
+    parser.add_argument("--soak-outstanding", type=int, nargs="+", default=[64, 4])
     parser.add_argument("--json", help="write the model rows to this file")
     parser.add_argument("--synthetic", action="store_true", help="also the unfitted geometries")
     args = parser.parse_args()
@@ -253,14 +259,15 @@ def main() -> None:
         models[name] = path
     if args.synthetic:
         models |= {name: synthetic(name) for name in SYNTHETIC}
-    rows = run_models(models, args.contexts)
+    rows = run_models(models, args.contexts) if models else []
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     if not args.no_server:
         print(f"\nollama-lsp RSS idle: {asyncio.run(server_idle_rss()):.1f} MB")
-    if args.soak_requests:
-        print(f"ollama-lsp under benchmarks/soak.py ({args.soak_requests} requests):")
-        for line in soak_rss(args.soak_requests):
+    for outstanding in args.soak_outstanding if args.soak_requests else []:
+        print(f"ollama-lsp under benchmarks/soak.py ({args.soak_requests} requests, "
+              f"{outstanding} outstanding):")  # fmt: skip
+        for line in soak_rss(args.soak_requests, outstanding):
             print(f"  {line}")
 
 
