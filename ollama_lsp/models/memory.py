@@ -18,12 +18,13 @@ f16 KV, flash attention, sliding-window caches of window + batch):
   table of about the same length;
 * the runtime's own fixed share.
 
-The three fitted constants (activation floats, bytes per token and per merge) come from four
-real models at three contexts, where it is within 2 % of the measured figure; on two geometries
-it was not fitted on (TinyLlama 1.1B, CodeLlama 7B's layers) it is within 2.3 % (README). ``/api/ps``'s ``size`` of a loaded model is Ollama's own account
-and is used instead when there is one. The check is advice, not a gate: Ollama may still
-load a model that does not fit (using swap, or a GPU we cannot see), so we warn and let the
-user decide.
+The four fitted constants (activation floats, bytes per token and per merge, the runtime's
+share) come from four real models at three contexts, where the estimate is within 2 % of the
+measured figure; on two geometries it was not fitted on (TinyLlama 1.1B, CodeLlama 7B's
+layers) it is within 2.3 % (README). ``/api/ps``'s ``size`` of a loaded model is Ollama's own
+account and is used instead when there is one. The check is advice, not a gate: Ollama may
+still load a model that does not fit (using swap, or a GPU we cannot see), so we warn and let
+the user decide.
 """
 
 from __future__ import annotations
