@@ -11,13 +11,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
-import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
+from tests.logged_process import LoggedProcess
 from tests.real import models
 
 #: What ``python -m llama_cpp.server`` imports beyond llama_cpp itself (its ``[server]`` extra).
@@ -60,17 +59,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class LlamaServer:
+class LlamaServer(LoggedProcess):
     """One ``llama_cpp.server`` process serving ``weights`` as ``alias`` on 1 thread."""
 
     def __init__(self, weights: Path, alias: str, *args: str) -> None:
         self.weights = weights
         self.alias = alias
         self.args = args
-        self.lines: list[str] = []
         self.url = ""
-        self._changed = threading.Condition()
-        self._process: subprocess.Popen[str] | None = None
+        super().__init__()
 
     def start(self, timeout: float = 60.0) -> LlamaServer:
         for _ in range(3):  # a free port can be taken before the server binds it
@@ -90,53 +87,5 @@ class LlamaServer:
             "--model_alias", self.alias, "--host", "127.0.0.1", "--port", str(port),
             "--n_ctx", str(N_CTX), "--n_threads", "1", "--verbose", "False", *self.args,
         ]  # fmt: skip
-        self.lines = []
-        self._process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # its prints arrive as they happen
-        )
-        threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
-
-    def _read(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    def mark(self) -> int:
-        """The number of lines so far: ``wait_for(text, after=mark)`` looks only past it."""
-        with self._changed:
-            return len(self.lines)
-
-    def wait_for(self, text: str, timeout: float, *, after: int = 0) -> bool:
-        """Whether a line containing ``text`` (past ``after``) came within ``timeout``."""
-        process = self._process
-
-        def seen() -> bool:
-            return any(text in line for line in self.lines[after:])
-
-        with self._changed:
-            return (
-                self._changed.wait_for(
-                    lambda: seen() or (process is not None and process.poll() is not None),
-                    timeout,
-                )
-                and seen()
-            )
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        # PYTHONUNBUFFERED: its prints arrive as they happen
+        self._launch(command, {**os.environ, "PYTHONUNBUFFERED": "1"})

@@ -32,12 +32,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
+
+from tests.logged_process import LoggedProcess
 
 from . import models
 
@@ -114,7 +114,7 @@ class Timings:
         )
 
 
-class LlamaServer:
+class LlamaServer(LoggedProcess):
     """One llama-server process serving ``weights`` as ``alias``, the way its users run it.
 
     ``slots=None`` leaves llama-server's default (4 slots sharing a unified KV cache of
@@ -152,10 +152,8 @@ class LlamaServer:
             *extra,
         ]  # fmt: skip
         self.env = {**os.environ, **({"LLAMA_SERVER_SLOTS_DEBUG": "1"} if slots_debug else {})}
-        self.lines: list[str] = []
         self.url = ""
-        self._changed = threading.Condition()
-        self._process: subprocess.Popen[str] | None = None
+        super().__init__()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -165,51 +163,13 @@ class LlamaServer:
 
     def start(self, timeout: float = 120.0) -> Self:
         """Start it and wait until the model is loaded and it listens."""
-        self.lines = []
-        self._process = subprocess.Popen(
-            self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            errors="replace", env=self.env,
-        )  # fmt: skip
-        threading.Thread(target=self._read, args=(self._process,), daemon=True).start()
+        self._launch(self.command, self.env)
         if not self.wait_for("listening on http", timeout):
             self.stop()
             raise RuntimeError("llama-server did not start:\n" + "".join(self.lines[-40:]))
         found = next(m for line in self.lines if (m := _LISTENING.search(line)))
         self.url = found.group(1)
         return self
-
-    def _read(self, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            with self._changed:
-                self.lines.append(line)
-                self._changed.notify_all()
-        with self._changed:
-            self._changed.notify_all()
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
-
-    def mark(self) -> int:
-        """The number of log lines so far: ``wait_for(text, after=mark)`` looks only past it."""
-        with self._changed:
-            return len(self.lines)
-
-    def wait_for(self, text: str, timeout: float, *, after: int = 0) -> bool:
-        """Whether a log line containing ``text`` (past ``after``) came within ``timeout``."""
-        process = self._process
-
-        def seen() -> bool:
-            return any(text in line for line in self.lines[after:])
-
-        with self._changed:
-            return (
-                self._changed.wait_for(
-                    lambda: seen() or process is None or process.poll() is not None, timeout
-                )
-                and seen()
-            )
 
     def wait_idle(self, timeout: float) -> bool:
         """Whether every task llama-server started has been released (its log's "processing
@@ -262,14 +222,3 @@ class LlamaServer:
         """``text``'s token ids as llama-server tokenizes a prompt (special tokens parsed)."""
         answer = json.loads(self._get("/tokenize", {"content": text, "parse_special": True}))
         return [t if isinstance(t, int) else t["id"] for t in answer["tokens"]]
-
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
