@@ -177,7 +177,7 @@ def engine_costs(
         until = f.first or f.finish or t_end
         waits.append(
             sum(
-                max(0.0, min(until, b.finish or until) - f.arrive)
+                max(0.0, min(until, b.busy_until or until) - f.arrive)
                 for b in back
                 if b.arrive <= f.arrive
             )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,13 @@ class EngineRequest:
     evaluated: int | None
     """Prompt tokens evaluated (not taken from a cache); None when the engine did not say."""
     answer: str
+    engine_end: float | None = None
+    """When the engine stopped working on it: after a cancel, llama-server still finishes the
+    batch it is in (from its log); the double's record ends when its worker stopped."""
+
+    @property
+    def busy_until(self) -> float | None:
+        return self.engine_end or self.finish
 
     @property
     def one_token(self) -> bool:
@@ -58,6 +67,8 @@ class Engine:
     _double: Any = None
     _proxy: RecordingProxy | None = None
     _server: Any = None
+    _anchor: tuple[float, float] = (0.0, 0.0)
+    """(llama-server's log clock, time.monotonic()) at the same moment: its "listening" line."""
 
     def idle(self) -> bool:
         """No request is being worked on now."""
@@ -86,11 +97,15 @@ class Engine:
                 if isinstance(r.body, dict) and r.body.get("prompt")
             ]
         assert self._proxy is not None
-        return [
+        found = [
             EngineRequest(x.path, x.body, x.arrive, x.first, x.finish, *_answer(bytes(x.data)))
             for x in self._proxy.snapshot()
             if x.path in ("/infill", "/v1/completions", "/completion", "/completions")
         ]
+        ends = _slot_ends(list(self._server.lines), self._anchor)
+        for request, task in zip(sorted(found, key=lambda r: r.arrive), sorted(ends), strict=False):
+            request.engine_end = ends[task]
+        return found
 
     def reset(self) -> None:
         if self._double is not None:
@@ -98,6 +113,49 @@ class Engine:
         elif self._proxy is not None:
             with self._proxy._lock:
                 self._proxy.exchanges.clear()
+
+
+_STAMP = r"^(\d+)\.(\d+)\.(\d+)\.(\d+) "
+_LAUNCH = re.compile(_STAMP + r".*launch_slot_: id\s+\d+ \| task (\d+)")
+_RELEASE = re.compile(_STAMP + r".*release: id\s+\d+ \| task (\d+)")
+_CANCEL = re.compile(_STAMP + r".*cancel task, id_task = (\d+)")
+_LISTENING = re.compile(_STAMP + r".*listening on http")
+
+
+def _stamp(m: re.Match[str]) -> float:
+    minutes, seconds, ms, us = (int(g) for g in m.groups()[:4])
+    return minutes * 60 + seconds + ms / 1e3 + us / 1e6
+
+
+def _slot_ends(lines: list[str], anchor: tuple[float, float]) -> dict[int, float | None]:
+    """Per completion task (ids in arrival order: one per completion request), when its slot
+    was released, or when it was cancelled if it never ran (None: still running); in
+    ``time.monotonic()``."""
+    log_at, mono_at = anchor
+    ends: dict[int, float | None] = {}
+    launched: set[int] = set()
+    for line in lines:
+        for pattern in (_RELEASE, _CANCEL, _LAUNCH):
+            m = pattern.search(line)
+            if m:
+                task = int(m.group(5))
+                if pattern is _LAUNCH:
+                    launched.add(task)
+                    ends.setdefault(task, None)
+                elif pattern is _RELEASE or task not in launched:
+                    ends[task] = _stamp(m) - log_at + mono_at
+                break
+    return ends
+
+
+def log_anchor(lines: list[str]) -> tuple[float, float]:
+    """The log time of the "listening" line, paired with now (read as soon as it was written)."""
+    now = time.monotonic()
+    for line in lines:
+        m = _LISTENING.search(line)
+        if m:
+            return _stamp(m), now
+    return 0.0, now
 
 
 def _answer(data: bytes) -> tuple[int | None, str]:
@@ -163,11 +221,11 @@ def start(name: str, model: str) -> Iterator[Engine]:
 
     weights = weights_path(model)
     assert weights is not None
-    with (
-        LlamaServer(weights, alias=model, threads=1) as server,
-        RecordingProxy(server.url) as proxy,
-    ):
-        yield Engine(
-            name, model, proxy.url, "openai", infill=f"{proxy.url}/infill",
-            metrics_url=f"{server.url}/metrics", _proxy=proxy, _server=server,
-        )  # fmt: skip
+    with LlamaServer(weights, alias=model, threads=1) as server:
+        anchor = log_anchor(server.lines)
+        with RecordingProxy(server.url) as proxy:
+            yield Engine(
+                name, model, proxy.url, "openai", infill=f"{proxy.url}/infill",
+                metrics_url=f"{server.url}/metrics", _proxy=proxy, _server=server,
+                _anchor=anchor,
+            )  # fmt: skip

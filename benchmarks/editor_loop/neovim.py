@@ -115,10 +115,10 @@ def run(
             "go": str(work / "go"),
             "go_timeout_ms": int(GO_TIMEOUT_S * 1000 + 30_000),
         }
-        expected_s = sum(config["delays"]) + TIMING["warmup_ms"] / 1000 + 10
-        if session.mode == "unhurried":
-            expected_s += len(keys) * 5
-        config["deadline_ms"] = int((expected_s * 3 + GO_TIMEOUT_S) * 1000 + 60_000)
+        expected_s = 3 * (sum(config["delays"]) + TIMING["warmup_ms"] / 1000 + 10)
+        if session.mode == "unhurried":  # each key may wait its whole settle timeout
+            expected_s += len(keys) * (TIMING["settle_timeout_ms"] / 1000 + 5)
+        config["deadline_ms"] = int((expected_s + GO_TIMEOUT_S + 60) * 1000)
         (work / "config.json").write_text(json.dumps(config))
         env = {
             **os.environ,

@@ -101,12 +101,13 @@ class RecordingProxy:
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
         assert self._session is not None
         upstream = None
+        response = web.StreamResponse()
         try:
             upstream = await self._session.request(
                 request.method, self.upstream + request.path_qs, data=raw, headers=headers
             )
             record.status = upstream.status
-            response = web.StreamResponse(status=upstream.status)
+            response.set_status(upstream.status)
             response.content_type = upstream.content_type
             await response.prepare(request)
             async for chunk in upstream.content.iter_any():
@@ -117,11 +118,13 @@ class RecordingProxy:
                 await response.write(chunk)
             await response.write_eof()
             return response
-        except (asyncio.CancelledError, ConnectionError):
+        except (asyncio.CancelledError, ConnectionError) as gone:
             record.disconnected = True
             if upstream is not None:
                 upstream.close()  # llama-server sees the hang-up and frees the slot
-            raise
+            if isinstance(gone, asyncio.CancelledError):
+                raise
+            return response  # the client hung up mid-answer: nobody to tell
         finally:
             record.finish = time.monotonic()
             if upstream is not None:

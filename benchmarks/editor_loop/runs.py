@@ -76,10 +76,11 @@ def clients_for(plan: Plan, engine: str) -> list[str]:
 
 
 def run_plan(
-    plan: Plan, corpus: Corpus, keep: Path | None = None
+    plan: Plan, corpus: Corpus, keep: Path | None = None, *, strict: bool = False
 ) -> list[tuple[tuple[str, ...], list[dict[str, Any]]]]:
     """Every session of ``plan``; per row label (model, engine, client, run) the per-seed
-    metrics. Engines or models missing here are skipped with a message."""
+    metrics. Engines or models missing here are skipped with a message; so is a session that
+    fails (its error logged), unless ``strict``."""
     rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for model in plan.models:
         for engine_name in plan.engines:
@@ -92,7 +93,13 @@ def run_plan(
                     for run in plan.runs(client):
                         label = (model, engine_name, client, run[0])
                         log.info("%s, seed %d ...", " / ".join(label), seed)
-                        metrics = one(corpus, plan, engine_name, model, client, run, seed, keep)
+                        try:
+                            metrics = one(corpus, plan, engine_name, model, client, run, seed, keep)
+                        except Exception:
+                            if strict:
+                                raise
+                            log.exception("%s, seed %d failed", " / ".join(label), seed)
+                            continue
                         rows.setdefault(label, []).append(metrics)
     return list(rows.items())
 

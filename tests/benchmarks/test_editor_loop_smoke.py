@@ -38,7 +38,7 @@ def need(engine: str) -> None:
 def test_the_editor_loop_runs_and_accepts_never_break_the_buffer(engine: str) -> None:
     need(engine)
     plan = dataclasses.replace(cli.SMOKE, engines=[engine])
-    found = dict(runs.run_plan(plan, corpus.load()))
+    found = dict(runs.run_plan(plan, corpus.load(), strict=True))
     realtime = found[(MODEL, engine, "ours", "real time, Tab after 100 ms")][0]
     unhurried = found[(MODEL, engine, "ours", "unhurried")][0]
     for metrics in (realtime, unhurried):
