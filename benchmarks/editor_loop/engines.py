@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -39,8 +40,9 @@ class EngineRequest:
     """Prompt tokens evaluated (not taken from a cache); None when the engine did not say."""
     answer: str
     engine_end: float | None = None
-    """When the engine stopped working on it: after a cancel, llama-server still finishes the
-    batch it is in (from its log); the double's record ends when its worker stopped."""
+    """When the engine stopped working on it (``inf``: not yet): after a cancel, llama-server
+    still finishes the batch it is in (from its log); the double's record ends when its
+    worker stopped."""
 
     @property
     def busy_until(self) -> float | None:
@@ -127,12 +129,12 @@ def _stamp(m: re.Match[str]) -> float:
     return minutes * 60 + seconds + ms / 1e3 + us / 1e6
 
 
-def _slot_ends(lines: list[str], anchor: tuple[float, float]) -> dict[int, float | None]:
+def _slot_ends(lines: list[str], anchor: tuple[float, float]) -> dict[int, float]:
     """Per completion task (ids in arrival order: one per completion request), when its slot
-    was released, or when it was cancelled if it never ran (None: still running); in
+    was released, or when it was cancelled if it never ran (``inf``: still running); in
     ``time.monotonic()``."""
     log_at, mono_at = anchor
-    ends: dict[int, float | None] = {}
+    ends: dict[int, float] = {}
     launched: set[int] = set()
     for line in lines:
         for pattern in (_RELEASE, _CANCEL, _LAUNCH):
@@ -141,7 +143,7 @@ def _slot_ends(lines: list[str], anchor: tuple[float, float]) -> dict[int, float
                 task = int(m.group(5))
                 if pattern is _LAUNCH:
                     launched.add(task)
-                    ends.setdefault(task, None)
+                    ends.setdefault(task, math.inf)  # still running
                 elif pattern is _RELEASE or task not in launched:
                     ends[task] = _stamp(m) - log_at + mono_at
                 break

@@ -3,7 +3,11 @@ shown is, and which requests are background work (``benchmarks/editor_loop/analy
 
 from __future__ import annotations
 
-from benchmarks.editor_loop import analysis
+import math
+
+import pytest
+
+from benchmarks.editor_loop import analysis, engines
 from benchmarks.editor_loop.corpus import Corpus
 from benchmarks.editor_loop.engines import EngineRequest
 
@@ -63,3 +67,23 @@ def test_requests_are_foreground_prefill_or_speculation() -> None:
     steer = request("def f(r):\n    r", 1.5, num_predict=1)
     steer.body["top_logprobs"] = 20
     assert analysis.classify(steer, pos, typed) == "foreground"
+
+
+LOG = """\
+0.03.766.633 I srv  llama_server: listening on http://127.0.0.1:41905
+0.03.986.479 I slot launch_slot_: id  3 | task 0 | processing task, is_child = 0
+0.06.991.076 W srv          stop: cancel task, id_task = 0
+0.07.100.000 W srv          stop: cancel task, id_task = 1
+0.26.586.388 I slot launch_slot_: id  2 | task 2 | processing task, is_child = 0
+0.26.586.419 I slot      release: id  3 | task 0 | stop processing: n_tokens = 602, truncated = 0
+""".splitlines()
+
+
+def test_llama_server_s_log_says_when_a_cancelled_batch_really_ended() -> None:
+    anchor = engines.log_anchor(LOG)
+    at = anchor[1] - anchor[0]  # log time -> monotonic
+    ends = engines._slot_ends(LOG, anchor)
+    assert sorted(ends) == [0, 1, 2]  # one per completion request, in arrival order
+    assert ends[0] == pytest.approx(26.586419 + at)  # released 20 s after its cancel
+    assert ends[1] == pytest.approx(7.1 + at)  # cancelled before it ever ran
+    assert ends[2] == math.inf  # still running
