@@ -38,11 +38,17 @@ Metrics per session (``analysis.py``; the table shows medians over seeds):
 - *key -> new p50/p95*: from the last key or Tab to the first drawing of a new sound ghost.
 - *sound at pauses*: of the pauses >= 1 s between two actions, those ending with a sound
   ghost in view.
-- *prompt tok/key*: prompt tokens the engine evaluated (cache hits excluded: the double's
-  records, llama-server's ``/metrics`` ``prompt_tokens_total``) per keystroke typed by hand.
-- *busy %*: engine compute time over the typing time (the double: time with a request in
-  progress; llama-server: ``prompt_seconds_total`` + ``tokens_predicted_seconds_total``).
-- *max wait*: the longest a foreground request (not a one-token prefill; sent while the
-  editor had a request pending, or a llama.vim ``/infill``) overlapped background requests
-  (prefills, speculation, llama.vim's context updates) before its first token.
+- *prompt tok/key*: prompt tokens the engine evaluated (cache hits excluded) per keystroke
+  typed by hand: the double's records (counted when evaluation starts), llama-server's
+  ``/metrics`` ``prompt_tokens_total`` (prompts whose evaluation finished: a request cancelled
+  mid-prompt is not counted, so it reads low).
+- *busy %*: of the 100 ms samples taken while typing, those in which the engine was working
+  (the double's llama.cpp worker busy; llama-server's ``requests_processing`` > 0). A
+  cancelled request's last batch counts: the engine cannot stop mid-batch.
+- *max wait*: the longest a foreground request spent, before its first token, beside
+  background requests that had arrived before it and were still being worked on by the
+  engine (on llama-server until its log says the slot was released, which after a cancel is
+  the end of the batch it was in). Background: a one-token request without alternatives (our
+  prefill, llama.vim's context update) or a request whose prompt ends past what was typed
+  when it arrived, or nowhere in the text (speculation: as if a suggestion were accepted).
 """

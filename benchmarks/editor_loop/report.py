@@ -13,8 +13,8 @@ COLUMNS = (
     ("key→new p50/p95 ms", "last key (or Tab) to a new sound suggestion drawn"),
     ("sound at pauses", "pauses >= 1 s ending with a sound ghost in view (of the pauses)"),
     ("prompt tok/key", "prompt tokens the engine evaluated (not cached) per keystroke"),
-    ("busy %", "engine compute time / typing time"),
-    ("max wait ms", "longest time a request spent behind background work (prefill, speculation)"),
+    ("busy %", "share of the typing time the engine was working (sampled every 100 ms)"),
+    ("max wait ms", "longest a request waited behind background work (prefill, speculation)"),
     ("keys", "keystrokes typed by hand"),
 )
 
