@@ -57,13 +57,6 @@ local function when(cond, timeout_ms, what, fn)
   end))
 end
 
-local function metrics(label)
-  if type(cfg.metrics_url) == "string" then
-    local done = vim.system({ "curl", "-s", "--max-time", "5", cfg.metrics_url }):wait()
-    log({ e = "metrics", t = W.now(), label = label, text = done.stdout or "" })
-  end
-end
-
 local function plain_buffer(bufnr)
   for name, value in pairs({ autoindent = false, smartindent = false, cindent = false,
     indentexpr = "", textwidth = 0, formatoptions = "", expandtab = false }) do  -- fmt: skip
@@ -140,7 +133,6 @@ local function start(bufnr, ghost)
     return answered_at
   end
   env.done = function(result)
-    metrics("end")
     log({ e = "end", t = W.now() })
     write_and_quit(result)
   end
@@ -159,7 +151,6 @@ local function start(bufnr, ghost)
         when(function()
           return vim.uv.fs_stat(cfg.go) ~= nil
         end, cfg.go_timeout_ms, "the go-ahead", function()
-          metrics("start")
           T.run(cfg, env)
         end)
       end, 300)

@@ -17,7 +17,8 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,19 @@ class Engine:
     _server: Any = None
     _anchor: tuple[float, float] = (0.0, 0.0)
     """(llama-server's log clock, time.monotonic()) at the same moment: its "listening" line."""
+
+    @property
+    def metrics_text(self) -> Callable[[], str] | None:
+        """Reads llama-server's ``/metrics`` (the double keeps per-request records instead)."""
+        if self.metrics_url is None:
+            return None
+        url = self.metrics_url
+
+        def read() -> str:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read().decode()
+
+        return read
 
     def idle(self) -> bool:
         """No request is being worked on now."""

@@ -54,7 +54,6 @@ class Session:
     """``require("ollama_lsp").setup{...}`` options (ours)."""
     llama_vim_dir: Path | None = None
     llama_config: dict[str, Any] = field(default_factory=dict)
-    metrics_url: str | None = None
 
 
 @dataclass
@@ -82,11 +81,13 @@ def run(
     session: Session,
     *,
     idle: Callable[[], bool] = lambda: True,
+    metrics: Callable[[], str] | None = None,
     nvim: Path | None = None,
 ) -> Outcome:
     """Type ``corpus`` in Neovim as ``session`` says; the events the driver logged. Typing
     starts once Neovim is in insert mode and ``idle()`` (the engine) has held for
-    ``IDLE_S``."""
+    ``IDLE_S``; ``metrics()`` (the engine's counters, as text) is read then and at the end,
+    logged as ``metrics`` events labelled ``start`` and ``end``."""
     keys = corpus.keys(session.keys)
     with tempfile.TemporaryDirectory(prefix="editor-loop-") as tmp:
         work = Path(tmp)
@@ -110,7 +111,6 @@ def run(
             "setup": session.setup,
             "llama_vim_dir": str(session.llama_vim_dir) if session.llama_vim_dir else None,
             "llama_config": session.llama_config,
-            "metrics_url": session.metrics_url,
             "ready": str(work / "ready"),
             "go": str(work / "go"),
             "go_timeout_ms": int(GO_TIMEOUT_S * 1000 + 30_000),
@@ -143,7 +143,9 @@ def run(
         ):  # fmt: skip
             try:
                 _go_when_idle(process, work, idle)
+                snapshots = [("start", time.monotonic() * 1000, metrics() if metrics else "")]
                 samples = _sample_busy(process, idle, config["deadline_ms"] / 1000 + 60)
+                snapshots.append(("end", time.monotonic() * 1000, metrics() if metrics else ""))
             except BaseException:  # interrupted: take Neovim (and its server) down too
                 process.kill()
                 raise
@@ -160,7 +162,10 @@ def run(
     result = data.get("result") or {}
     if result.get("error"):
         raise RuntimeError(f"the editor loop failed: {result['error']}\n{stderr[-2000:]}")
-    return Outcome(data.get("events") or [], result, stderr, lsp_log, samples)
+    events = data.get("events") or []
+    if metrics is not None:
+        events += [{"e": "metrics", "label": k, "t": t, "text": x} for k, t, x in snapshots]
+    return Outcome(events, result, stderr, lsp_log, samples)
 
 
 def _sample_busy(

@@ -63,7 +63,6 @@ def session(
     else:
         settings = NAIVE if client == "naive" else {}
         s.setup = neovim.ours_setup(engine.host, engine.model, api=engine.api, settings=settings)
-    s.metrics_url = engine.metrics_url
     return s
 
 
@@ -113,7 +112,7 @@ def one(
         if run[0] == "unhurried" and plan.unhurried_keys:
             keys = plan.unhurried_keys
         s = session(corpus, engine, client, run, seed, keys, plan.llama_vim)
-        outcome = neovim.run(corpus, s, idle=engine.idle)
+        outcome = neovim.run(corpus, s, idle=engine.idle, metrics=engine.metrics_text)
         requests = engine.requests()
     metrics = analysis.analyse(corpus, outcome.events, requests, outcome.busy)
     if keep is not None:
