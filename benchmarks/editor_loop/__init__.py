@@ -51,4 +51,16 @@ Metrics per session (``analysis.py``; the table shows medians over seeds):
   the end of the batch it was in). Background: a one-token request without alternatives (our
   prefill, llama.vim's context update) or a request whose prompt ends past what was typed
   when it arrived, or nowhere in the text (speculation: as if a suggestion were accepted).
+- *prefill reuse >= 90 %*: for each run of prefill steps (one-token requests in a row, in
+  arrival order, their prompts growing toward the next request's) followed by another
+  request, the tokens that request took from the engine's cache over the last step's prompt
+  tokens (capped at 100 %; a step cancelled before it answered leaves no numbers, so then the
+  last step that answered), by the engine's own numbers: the double's records (prompt tokens
+  minus those evaluated), llama-server's answer ``timings`` (``cache_n`` of the slot it chose:
+  a prefill in another slot counts as not reused). Shown as the runs reusing >= 90 % of those
+  measured, and the median reuse; a run whose next request was cancelled before the engine
+  said is not measured, and a run at the session's end is not counted.
+- *prefill steps (tok)*: prefill requests, and the prompt tokens they made the engine evaluate:
+  what the background work cost (the double counts a step once its evaluation starts;
+  llama-server's numbers come with the answer, so a step cancelled before it is not counted).
 """

@@ -137,6 +137,38 @@ def classify(r: EngineRequest, pos: Positions, typed_at: list[tuple[float, int]]
     return "speculation" if q is None or q > now else "foreground"
 
 
+def prefill_reuse(requests: list[EngineRequest], kinds: list[str]) -> dict[str, float]:
+    """How much of each run of prefill steps (one-token requests in a row, in arrival order)
+    the next other request took from the engine's cache, by the engine's numbers: its cached
+    tokens over the last step's prompt (a step cancelled before it answered has no numbers:
+    the last one that answered; capped at 100 %). A run whose next request has no numbers
+    (cancelled before answering) is not measured; a run at the session's end has no next."""
+    reuse: list[float] = []
+    unmeasured = 0
+    last: EngineRequest | None = None
+    for r, kind in zip(requests, kinds, strict=True):
+        if kind == "prefill":
+            if r.prompt_tokens is not None or last is None:
+                last = r
+            continue
+        if last is not None:
+            if r.cached is None or not last.prompt_tokens:
+                unmeasured += 1
+            else:
+                reuse.append(min(100.0, 100 * r.cached / last.prompt_tokens))
+        last = None
+    return {
+        "prefill steps": kinds.count("prefill"),
+        "prefill tokens evaluated": sum(
+            r.evaluated or 0 for r, k in zip(requests, kinds, strict=True) if k == "prefill"
+        ),
+        "prefill runs measured": len(reuse),
+        "prefill runs reused >= 90 %": sum(1 for x in reuse if x >= 90),
+        "prefill runs not measured": unmeasured,
+        "prefill reuse median %": statistics.median(reuse) if reuse else float("nan"),
+    }
+
+
 def engine_costs(
     events: list[dict[str, Any]],
     requests: list[EngineRequest],
@@ -148,7 +180,7 @@ def engine_costs(
     t0, t1 = by["start"]["t"] / 1000, by["typed"]["t"] / 1000
     t_end = by["end"]["t"] / 1000 if "end" in by else t1
     keys = sum(1 for e in events if e["e"] == "key")
-    mine = [r for r in requests if t0 <= r.arrive <= t_end]
+    mine = sorted((r for r in requests if t0 <= r.arrive <= t_end), key=lambda r: r.arrive)
     snapshots = {e["label"]: e for e in events if e["e"] == "metrics"}
     if "start" in snapshots and "end" in snapshots:
         a, b = _metrics_of(snapshots["start"]["text"]), _metrics_of(snapshots["end"]["text"])
@@ -192,6 +224,7 @@ def engine_costs(
         "longest wait behind background ms": 1000 * max(waits),
         "engine requests": len(mine),
         **{f"requests: {k}": v for k, v in count.items()},
+        **prefill_reuse(mine, [kinds[id(r)] for r in mine]),
     }
 
 

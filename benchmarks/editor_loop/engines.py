@@ -3,11 +3,15 @@
 - ``double``: the repository's Ollama double with its real llama.cpp engine
   (``OllamaDouble(installed=[model], engine=LlamaEngine(threads=1))``): our server talks
   Ollama's API to it. Its records say when each request arrived, when its first token left,
-  when it finished and how many prompt tokens were really evaluated.
+  when it finished, and how long its prompt was and how many of its tokens were really
+  evaluated (the rest came from the prompt cache), from when evaluation started.
 - ``llama-server``: llama.cpp's own server (``tests/real/llama_server.py``: shared slots,
   ``--cache-reuse 256``, ``--metrics``) behind a recording proxy (``proxy.py``): our server
   with ``api: "openai"``, llama.vim on ``/infill``. Evaluated tokens and compute time come from
-  its ``/metrics``, read by the driver when typing starts and ends.
+  its ``/metrics``, read by the driver when typing starts and ends; per request, the answer's
+  ``timings`` (``prompt_n`` evaluated, ``cache_n`` taken from the chosen slot's cache: in a
+  JSON answer and in a stream's last event, one-token requests included) — a request cancelled
+  before its last event has none.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .proxy import RecordingProxy
+    from tests.ollama_double.records import RecordedRequest
+
+    from .proxy import Exchange, RecordingProxy
 
 ENGINES = ("double", "llama-server")
 
@@ -44,6 +50,10 @@ class EngineRequest:
     """When the engine stopped working on it (``inf``: not yet): after a cancel, llama-server
     still finishes the batch it is in (from its log); the double's record ends when its
     worker stopped."""
+    prompt_tokens: int | None = None
+    """The whole prompt in tokens, cached ones included; None when the engine did not say."""
+    cached: int | None = None
+    """Prompt tokens taken from the engine's cache (llama-server: from the slot it chose)."""
 
     @property
     def busy_until(self) -> float | None:
@@ -100,21 +110,13 @@ class Engine:
         """Every completion request so far (model loads left out)."""
         if self._double is not None:
             return [
-                EngineRequest(
-                    r.path,
-                    r.body,
-                    r.started,
-                    r.first_byte_at,
-                    r.finished,
-                    r.prompt_eval_count,
-                    r.response_text,
-                )
+                from_record(r)
                 for r in self._double.requests_to("/api/generate")
                 if isinstance(r.body, dict) and r.body.get("prompt")
             ]
         assert self._proxy is not None
         found = [
-            EngineRequest(x.path, x.body, x.arrive, x.first, x.finish, *_answer(bytes(x.data)))
+            from_exchange(x)
             for x in self._proxy.snapshot()
             if x.path in ("/infill", "/v1/completions", "/completion", "/completions")
         ]
@@ -174,14 +176,40 @@ def log_anchor(lines: list[str]) -> tuple[float, float]:
     return 0.0, now
 
 
-def _answer(data: bytes) -> tuple[int | None, str]:
-    """(prompt tokens evaluated, text) of a llama-server answer: one JSON or an SSE stream."""
+def from_record(r: RecordedRequest) -> EngineRequest:
+    """A request from the double's record: ``prompt_tokens`` is the prompt after truncation,
+    ``prompt_eval_count`` the tokens evaluated past the cached prefix (both None when it was
+    cancelled before evaluation started)."""
+    cached = None
+    if r.prompt_tokens is not None and r.prompt_eval_count is not None:
+        cached = r.prompt_tokens - r.prompt_eval_count
+    return EngineRequest(
+        r.path, r.body, r.started, r.first_byte_at, r.finished, r.prompt_eval_count,
+        r.response_text, prompt_tokens=r.prompt_tokens, cached=cached,
+    )  # fmt: skip
+
+
+def from_exchange(x: Exchange) -> EngineRequest:
+    """A request from the proxy's record of a llama-server exchange (numbers: its answer's)."""
+    evaluated, text, cached = _answer(bytes(x.data))
+    whole = evaluated + cached if evaluated is not None and cached is not None else None
+    return EngineRequest(
+        x.path, x.body, x.arrive, x.first, x.finish, evaluated, text,
+        prompt_tokens=whole, cached=cached,
+    )  # fmt: skip
+
+
+def _answer(data: bytes) -> tuple[int | None, str, int | None]:
+    """(prompt tokens evaluated, text, prompt tokens from the cache) of a llama-server answer:
+    one JSON or an SSE stream (the last ``timings`` seen: with ``timings_per_token`` every event
+    repeats the prompt's)."""
     text = data.decode("utf-8", "replace")
     events = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")]
     if not events:
         events = [text]
     parts: list[str] = []
     evaluated: int | None = None
+    cached: int | None = None
     for event in events:
         try:
             obj = json.loads(event)
@@ -192,13 +220,15 @@ def _answer(data: bytes) -> tuple[int | None, str]:
         timings = obj.get("timings") if isinstance(obj.get("timings"), dict) else {}
         n = obj.get("timings/prompt_n", timings.get("prompt_n"))
         if isinstance(n, int):
-            evaluated = (evaluated or 0) + n
+            evaluated = n
+            c = obj.get("timings/cache_n", timings.get("cache_n"))
+            cached = c if isinstance(c, int) else None
         if isinstance(obj.get("content"), str):
             parts.append(obj["content"])
         for choice in obj.get("choices") or []:
             if isinstance(choice, dict) and isinstance(choice.get("text"), str):
                 parts.append(choice["text"])
-    return evaluated, "".join(parts)
+    return evaluated, "".join(parts), cached
 
 
 def available(name: str, model: str) -> str | None:

@@ -15,6 +15,13 @@ COLUMNS = (
     ("prompt tok/key", "prompt tokens the engine evaluated (not cached) per keystroke"),
     ("busy %", "share of the typing time the engine was working (sampled every 100 ms)"),
     ("max wait ms", "longest a request waited behind background work (prefill, speculation)"),
+    (
+        "prefill reuse ≥90 %",
+        "runs of prefill steps whose next request took >= 90 % of the last step's prompt from "
+        "the engine's cache, of the runs measured; the median reuse; runs whose next request "
+        "was cancelled before the engine's numbers came are not measured",
+    ),
+    ("prefill steps (tok)", "one-token prefill requests, and the prompt tokens they evaluated"),
     ("keys", "keystrokes typed by hand"),
 )
 
@@ -23,6 +30,19 @@ def _n(value: Any, digits: int = 0) -> str:
     if not isinstance(value, int | float) or math.isnan(value):
         return "–"
     return f"{value:.{digits}f}"
+
+
+def _reuse(m: dict[str, Any]) -> str:
+    """The runs reusing >= 90 % of those measured ("k of n, median m %"), and how many runs
+    were not measured; "–" when no run was measured."""
+    n, unmeasured = m["prefill runs measured"], m["prefill runs not measured"]
+    text = "–"
+    if isinstance(n, int | float) and n > 0:
+        text = f"{_n(m['prefill runs reused >= 90 %'])} of {_n(n)}, median "
+        text += f"{_n(m['prefill reuse median %'])} %"
+    if isinstance(unmeasured, int | float) and unmeasured > 0:
+        text += f", {_n(unmeasured)} not measured"
+    return text
 
 
 def row(label: tuple[str, ...], m: dict[str, Any]) -> list[str]:
@@ -41,6 +61,8 @@ def row(label: tuple[str, ...], m: dict[str, Any]) -> list[str]:
         _n(m["prompt tokens evaluated per key"], 1),
         _n(m["engine busy %"]),
         _n(m["longest wait behind background ms"]),
+        _reuse(m),
+        f"{_n(m['prefill steps'])} ({_n(m['prefill tokens evaluated'])})",
         _n(m["keys"]),
     ]
 

@@ -1,15 +1,19 @@
 """The editor loop's definitions on hand-made events: when a ghost is sound, what a suggestion
-shown is, and which requests are background work (``benchmarks/editor_loop/analysis.py``)."""
+shown is, which requests are background work, and how much of a prefill the next request
+reused by each engine's own numbers (``benchmarks/editor_loop/analysis.py``)."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
 
-from benchmarks.editor_loop import analysis, engines
+from benchmarks.editor_loop import analysis, engines, report
 from benchmarks.editor_loop.corpus import Corpus
 from benchmarks.editor_loop.engines import EngineRequest
+from benchmarks.editor_loop.proxy import Exchange
+from tests.ollama_double.records import RecordedRequest
 
 CORPUS = Corpus(
     head="def f(r):\n", tail="\n\nx = 1\n", target="    return r * 2\n    pass", name="t"
@@ -87,3 +91,114 @@ def test_llama_server_s_log_says_when_a_cancelled_batch_really_ended() -> None:
     assert ends[0] == pytest.approx(26.586419 + at)  # released 20 s after its cancel
     assert ends[1] == pytest.approx(7.1 + at)  # cancelled before it ever ran
     assert ends[2] == math.inf  # still running
+
+
+# Prefill reuse: a run of one-token steps, then the request that should start from their cache.
+PREFIX = "<|fim_prefix|>"
+STEPS = (PREFIX, PREFIX + "def f(r):\n")  # growing starts of the prompt, cut at line ends
+FULL = PREFIX + "def f(r):\n    r<|fim_suffix|>\n<|fim_middle|>"  # "    r" typed at 1 s
+EVENTS = [
+    {"e": "start", "t": 0.0},
+    {"e": "key", "t": 1000.0, "p": 4, "n": 1},
+    {"e": "typed", "t": 9000.0, "p": 5},
+    {"e": "end", "t": 10000.0},
+]
+
+
+def sse(text: str, prompt_n: int, cache_n: int) -> bytearray:
+    """A streamed /v1/completions answer as llama-server sends it: ``timings`` in the last
+    event (one-token requests too)."""
+    first = {"choices": [{"text": text, "index": 0, "finish_reason": None}]}
+    last = {
+        "choices": [{"text": "", "index": 0, "finish_reason": "length"}],
+        "timings": {"cache_n": cache_n, "prompt_n": prompt_n, "predicted_n": 1},
+    }
+    events = [json.dumps(first), json.dumps(last), "[DONE]"]
+    return bytearray("".join(f"data: {e}\n\n" for e in events).encode())
+
+
+def served(
+    prompt: str, arrive: float, numbers: tuple[int, int] | None, *, step: bool = False
+) -> EngineRequest:
+    """A llama-server request through the proxy: ``numbers`` (prompt_n, cache_n), or None for
+    one cancelled before its last event."""
+    body = {"prompt": prompt, "max_tokens": 1 if step else 32, "stream": True}
+    data = sse("x", *numbers) if numbers else bytearray(b'data: {"choices": []}\n\n')
+    return engines.from_exchange(
+        Exchange("/v1/completions", body, arrive, arrive, arrive, 200, data)
+    )
+
+
+def recorded(
+    prompt: str, arrive: float, numbers: tuple[int, int] | None, *, step: bool = False
+) -> EngineRequest:
+    """A double's request: ``numbers`` (prompt tokens, evaluated), or None when it was
+    cancelled before evaluation started."""
+    body = {"prompt": prompt, "options": {"num_predict": 1 if step else 32}}
+    whole, evaluated = numbers or (None, None)
+    record = RecordedRequest(
+        1, "POST", "/api/generate", body, started=arrive, prompt_tokens=whole,
+        prompt_eval_count=evaluated, finished=arrive,
+    )  # fmt: skip
+    return engines.from_record(record)
+
+
+def reuse_column(requests: list[EngineRequest]) -> tuple[dict, str, str]:
+    metrics = analysis.analyse(CORPUS, EVENTS, requests)
+    cells = report.table([(("m", "e", "c", "r"), metrics)], 1).splitlines()[2].split(" | ")
+    at = [name for name, _ in report.COLUMNS].index("prefill reuse ≥90 %") + 4
+    return metrics, cells[at], cells[at + 1]
+
+
+def test_llama_server_s_answer_gives_the_whole_prompt_and_its_cached_part() -> None:
+    request = served(FULL, 2.0, (3, 90))
+    assert (request.evaluated, request.cached, request.prompt_tokens) == (3, 90, 93)
+    assert request.answer == "x"
+    per_token = b"".join(bytes(sse("a", 3, 90)) for _ in range(3))  # timings_per_token
+    assert engines._answer(per_token)[::2] == (3, 90)  # the prompt's, not summed per event
+    assert served(FULL, 2.0, None).prompt_tokens is None  # cancelled: the engine said nothing
+
+
+def test_steps_then_a_request_reusing_all_of_them() -> None:
+    steps = [served(STEPS[0], 1.5, (1, 0), step=True), served(STEPS[1], 1.6, (40, 0), step=True)]
+    metrics, reuse, cost = reuse_column([*steps, served(FULL, 2.0, (3, 40))])
+    assert metrics["prefill reuse median %"] == 100
+    assert (reuse, cost) == ("1 of 1, median 100 %", "2 (41)")
+
+
+def test_a_request_reusing_little_of_the_steps_and_a_second_run() -> None:
+    requests = [
+        recorded(STEPS[1], 1.5, (40, 40), step=True),
+        recorded(FULL, 2.0, (43, 39)),  # another slot or prompt start: 4 of 40 cached
+        recorded(STEPS[0], 3.0, (1, 1), step=True),
+        recorded(STEPS[1], 3.1, (40, 39), step=True),
+        recorded(FULL, 4.0, (43, 3)),  # all 40 cached
+    ]
+    metrics, reuse, cost = reuse_column(requests)
+    assert metrics["prefill runs measured"] == 2 and metrics["prefill runs reused >= 90 %"] == 1
+    assert (reuse, cost) == ("1 of 2, median 55 %", "3 (80)")
+
+
+def test_a_next_request_cancelled_before_answering_is_not_measured() -> None:
+    for make in (served, recorded):
+        steps = [make(STEPS[0], 1.5, (1, 1), step=True), make(STEPS[1], 1.6, (40, 39), step=True)]
+        metrics, reuse, _ = reuse_column([*steps, make(FULL, 2.0, None)])
+        assert metrics["prefill runs measured"] == 0, make
+        assert reuse == "–, 1 not measured"
+
+
+def test_a_cancelled_last_step_leaves_the_last_answered_one_as_the_prefill() -> None:
+    steps = [
+        served(STEPS[1], 1.5, (40, 0), step=True),
+        served(STEPS[1] + "    x\n", 1.6, None, step=True),
+    ]
+    _, reuse, cost = reuse_column([*steps, served(FULL, 2.0, (5, 38))])
+    assert (reuse, cost) == ("1 of 1, median 95 %", "2 (40)")  # 38 of the 40 answered
+    _, reuse, _ = reuse_column([*steps, served(FULL, 2.0, (5, 60))])  # its batch ran on
+    assert reuse == "1 of 1, median 100 %"  # capped
+
+
+def test_without_prefills_the_column_says_so() -> None:
+    metrics, reuse, cost = reuse_column([served(FULL, 2.0, (43, 0)), recorded(FULL, 3.0, (43, 43))])
+    assert metrics["prefill steps"] == 0 and math.isnan(metrics["prefill reuse median %"])
+    assert (reuse, cost) == ("–", "0 (0)")
