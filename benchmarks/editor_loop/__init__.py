@@ -57,9 +57,10 @@ Metrics per session (``analysis.py``; the table shows medians over seeds):
   tokens (capped at 100 %; a step cancelled before it answered leaves no numbers, so then the
   last step that answered), by the engine's own numbers: the double's records (prompt tokens
   minus those evaluated), llama-server's answer ``timings`` (``cache_n`` of the slot it chose:
-  a prefill in another slot counts as not reused). Shown as the runs reusing >= 90 % of those
-  measured, and the median reuse; a run whose next request was cancelled before the engine
-  said is not measured, and a run at the session's end is not counted.
+  a prefill in another slot counts as not reused; a stream left before its last event says
+  only with ``return_progress``). Shown as the runs reusing >= 90 % of those measured, and the
+  median reuse; a run whose next request was cancelled before the engine said is not
+  measured, and a run at the session's end is not counted.
 - *prefill steps (tok)*: prefill requests, and the prompt tokens they made the engine evaluate:
   what the background work cost (the double counts a step once its evaluation starts;
   llama-server's numbers come with the answer, so a step cancelled before it is not counted).

@@ -10,8 +10,10 @@
   with ``api: "openai"``, llama.vim on ``/infill``. Evaluated tokens and compute time come from
   its ``/metrics``, read by the driver when typing starts and ends; per request, the answer's
   ``timings`` (``prompt_n`` evaluated, ``cache_n`` taken from the chosen slot's cache: in a
-  JSON answer and in a stream's last event, one-token requests included) — a request cancelled
-  before its last event has none.
+  JSON answer and in a stream's last event, one-token requests included). A stream the client
+  left before its last event has them only if it asked for ``return_progress`` (its
+  ``prompt_progress`` events: ``total``, ``cache``, ``processed`` from the start of prompt
+  processing); otherwise it has none.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from tests.ollama_double.records import RecordedRequest
@@ -191,25 +193,35 @@ def from_record(r: RecordedRequest) -> EngineRequest:
 
 def from_exchange(x: Exchange) -> EngineRequest:
     """A request from the proxy's record of a llama-server exchange (numbers: its answer's)."""
-    evaluated, text, cached = _answer(bytes(x.data))
-    whole = evaluated + cached if evaluated is not None and cached is not None else None
+    said = _answer(bytes(x.data))
     return EngineRequest(
-        x.path, x.body, x.arrive, x.first, x.finish, evaluated, text,
-        prompt_tokens=whole, cached=cached,
+        x.path, x.body, x.arrive, x.first, x.finish, said.evaluated, said.text,
+        prompt_tokens=said.prompt_tokens, cached=said.cached,
     )  # fmt: skip
 
 
-def _answer(data: bytes) -> tuple[int | None, str, int | None]:
-    """(prompt tokens evaluated, text, prompt tokens from the cache) of a llama-server answer:
-    one JSON or an SSE stream (the last ``timings`` seen: with ``timings_per_token`` every event
-    repeats the prompt's)."""
+class Said(NamedTuple):
+    """What a llama-server answer says about its prompt (None: it did not say)."""
+
+    text: str
+    prompt_tokens: int | None
+    cached: int | None
+    evaluated: int | None
+
+
+def _answer(data: bytes) -> Said:
+    """A llama-server answer, one JSON or an SSE stream: its text, and its prompt's numbers
+    from the last ``timings`` seen (the final event's; with ``timings_per_token`` every event
+    repeats the prompt's, so they are not summed), or else from ``prompt_progress`` events
+    (sent with ``return_progress`` from the start of prompt processing: a stream cancelled
+    before its final event still says what it took from the cache)."""
     text = data.decode("utf-8", "replace")
     events = [line[5:].strip() for line in text.splitlines() if line.startswith("data:")]
     if not events:
         events = [text]
     parts: list[str] = []
-    evaluated: int | None = None
-    cached: int | None = None
+    timings: dict[str, Any] = {}
+    progress: list[dict[str, Any]] = []
     for event in events:
         try:
             obj = json.loads(event)
@@ -217,18 +229,30 @@ def _answer(data: bytes) -> tuple[int | None, str, int | None]:
             continue
         if not isinstance(obj, dict):
             continue
-        timings = obj.get("timings") if isinstance(obj.get("timings"), dict) else {}
-        n = obj.get("timings/prompt_n", timings.get("prompt_n"))
-        if isinstance(n, int):
-            evaluated = n
-            c = obj.get("timings/cache_n", timings.get("cache_n"))
-            cached = c if isinstance(c, int) else None
+        if isinstance(obj.get("timings"), dict) and isinstance(obj["timings"].get("prompt_n"), int):
+            timings = obj["timings"]
+        if isinstance(obj.get("prompt_progress"), dict):
+            progress.append(obj["prompt_progress"])
         if isinstance(obj.get("content"), str):
             parts.append(obj["content"])
         for choice in obj.get("choices") or []:
             if isinstance(choice, dict) and isinstance(choice.get("text"), str):
                 parts.append(choice["text"])
-    return evaluated, "".join(parts), cached
+    answer = "".join(parts)
+    if timings:
+        evaluated, cached = timings["prompt_n"], _int(timings.get("cache_n"))
+        whole = evaluated + cached if cached is not None else None
+        return Said(answer, whole, cached, evaluated)
+    if progress:
+        cached, whole = _int(progress[0].get("cache")), _int(progress[0].get("total"))
+        done = _int(progress[-1].get("processed"))
+        evaluated = done - cached if done is not None and cached is not None else None
+        return Said(answer, whole, cached, evaluated)
+    return Said(answer, None, None, None)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 def available(name: str, model: str) -> str | None:

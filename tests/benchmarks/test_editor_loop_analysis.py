@@ -155,8 +155,25 @@ def test_llama_server_s_answer_gives_the_whole_prompt_and_its_cached_part() -> N
     assert (request.evaluated, request.cached, request.prompt_tokens) == (3, 90, 93)
     assert request.answer == "x"
     per_token = b"".join(bytes(sse("a", 3, 90)) for _ in range(3))  # timings_per_token
-    assert engines._answer(per_token)[::2] == (3, 90)  # the prompt's, not summed per event
+    said = engines._answer(per_token)
+    assert (said.evaluated, said.cached) == (3, 90)  # the prompt's, not summed per event
     assert served(FULL, 2.0, None).prompt_tokens is None  # cancelled: the engine said nothing
+
+
+def test_a_stream_cancelled_after_its_prompt_progress_still_says_what_it_reused() -> None:
+    events = [  # return_progress: from the start of prompt processing, then per batch
+        {
+            "choices": [{"text": ""}],
+            "prompt_progress": {"total": 133, "cache": 130, "processed": 130},
+        },
+        {
+            "choices": [{"text": ""}],
+            "prompt_progress": {"total": 133, "cache": 130, "processed": 133},
+        },
+        {"choices": [{"text": "    return"}]},
+    ]  # the client hung up here: no final event, no timings
+    said = engines._answer("".join(f"data: {json.dumps(e)}\n\n" for e in events).encode())
+    assert said == engines.Said("    return", prompt_tokens=133, cached=130, evaluated=3)
 
 
 def test_steps_then_a_request_reusing_all_of_them() -> None:
