@@ -42,13 +42,17 @@ class BackendConfig:
     #: Header values as the settings wrote them (``${env:…}`` unexpanded).
     headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     ca_file: str | None = None
+    #: llama-server's slot for our prompts (``id_slot``); -1: the server picks.
+    slot: int = 0
 
 
 def config_from(settings: Any, fallback: Endpoint) -> BackendConfig:
     """The backend part of ``settings``; ``fallback`` (OLLAMA_HOST or the default) when the
     settings name no host. Hosts were checked when the settings were parsed."""
     hosts = tuple(parse_endpoint(h) for h in settings.hosts) or (fallback,)
-    return BackendConfig(hosts, settings.api, tuple(settings.headers), settings.tls.ca_file)
+    return BackendConfig(
+        hosts, settings.api, tuple(settings.headers), settings.tls.ca_file, settings.slot
+    )
 
 
 MemberFactory = Callable[[Endpoint, BackendConfig, Mapping[str, str], Any], Member]
@@ -68,7 +72,7 @@ def openai_member(
     from .openai import OpenAIClient, OpenAIProvider  # only servers that use it import it
 
     client = OpenAIClient(endpoint, headers=headers, verify=verify)
-    provider = OpenAIProvider(client)
+    provider = OpenAIProvider(client, slot=config.slot)
     return Member(client.host, provider, None, probe=provider.version, close=client.aclose)
 
 

@@ -109,6 +109,9 @@ class Settings:
         secret=True,
     )
     api: Api = key("ollama", 'The API: "ollama", or "openai" (/v1/completions).', checks.api)
+    slot: int = key(
+        0, "llama-server: the slot our prompts stay in (id_slot); -1: the server picks.", (-1, 1023)
+    )
     #: Kept out of ``repr`` and stored unexpanded: ``${env:NAME}`` is filled in when sending.
     headers: Headers = key(
         (), "HTTP headers for every request.", checks.headers, show=checks.show_headers, secret=True

@@ -44,6 +44,7 @@ def test_every_key_maps() -> None:
         "keepAlive": "1h",
         "unloadPrevious": False,
         "api": "openai",
+        "slot": 2,
         "headers": {"X-Team": "ml"},
         "completion": {
             "debounceMs": 0,

@@ -1,11 +1,22 @@
-"""Work no request waits on, done while Ollama is idle: prefill and speculation.
+"""Work no request waits on, done while the model is idle: prefill and speculation.
 
-- **Prefill**: when the user pauses (``PREFILL_IDLE_S``), the big window at the last place
-  asked about is evaluated with a one-token generation, so later suggestions there are cheap
-  (Ollama keeps the evaluated prompt in the slot). It gives way at once to any real request.
+- **Prefill**: when the user pauses (``PREFILL_IDLE_S``), the prompt one rung wider than
+  what is affordable at the last place (``PromptSizer.wider``) is evaluated, **in steps**:
+  each step is a one-token request whose prompt is a longer start of that prompt, cut at a
+  line end, about ``BACKGROUND_STEP_S`` of evaluation each (from the learned speed). Why
+  steps: an engine evaluates a prompt in batches it cannot stop (llama-server finishes the
+  batch of a cancelled request; a 1,000-token prefill is ~10 s on a laptop's small model),
+  so one big prefill made the next keystroke's request wait seconds. Between steps a real
+  request goes first: no step is started while one is in flight, and a real request waits
+  for the running step (``Streamer``) rather than cancel it, so the step's work stays in the
+  slot and the request lands where it is (llama-server picks the idle slot with the longest
+  common start; a busy one is skipped). The prompt is exactly what the next request at this
+  place sends first — same context block, same window start — so that request reuses it.
 - **Speculation**: right after a suggestion is shown, the suggestion that would follow it
-  (as if accepted) is generated into the cache; the request that comes after the user
-  accepts follows it or finds it cached. The engine starts it as an ordinary flight.
+  (as if accepted) is generated into the cache, only when its new prompt costs no more than
+  one background step and nothing else is running; the request that comes after the user
+  accepts finds it cached (same prompt, so same key) or follows it. Any real request cancels
+  it (a generation stops at the next token).
 
 No LSP and no HTTP here.
 """
@@ -15,24 +26,39 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..provider import ProviderError
 from ..settings import Settings
+from .budget import common_prefix_len
 from .cache import CompletionCache
 from .dispatch import Dispatcher
 from .excerpt import Excerpt
 from .flights import Flight
-from .prompt import Assembly, prefill_request
-from .records import Background, Places, Stats
+from .meters import ModelMeters
+from .prompt import Assembly
+from .records import Background, Place, Places, Stats
 from .sizing import PromptSizer
 from .streaming import Streamer
 
-#: Quiet time in a document before its big window is prefilled.
+#: Quiet time in a document before its wider window is prefilled.
 PREFILL_IDLE_S = 0.8
+#: A wider window is prefilled only when its new part is at most this many times what the
+#: latency target affords: one that outlasts a pause is cut off by the next keystroke, and
+#: on an engine with one slot for us the window it held is gone then too.
+GROWTH = 3.0
+
+
+def step_end(prompt: str, held: int, step: int) -> int:
+    """Where the next prefill step's prompt ends: the first line end at least ``step``
+    characters past ``held`` (a cut inside a line would split a token the full prompt has
+    whole), or the whole prompt."""
+    newline = prompt.find("\n", held + step)
+    return len(prompt) if newline < 0 else newline + 1
 
 
 class Prefill:
-    """Prefills the widest prompt at the last place after a pause, when it is not cheap yet."""
+    """Evaluates, in steps, the next wider prompt at the last place after a pause."""
 
     def __init__(
         self,
@@ -40,6 +66,7 @@ class Prefill:
         places: Places,
         sizer: PromptSizer,
         streamer: Streamer,
+        meters: ModelMeters,
         dispatch: Dispatcher,
         stats: Stats,
         background: Background,
@@ -48,10 +75,12 @@ class Prefill:
         self._places = places
         self._sizer = sizer
         self._streamer = streamer
+        self._meters = meters
         self._dispatch = dispatch
         self._stats = stats
         self._background = background
         self._timer: asyncio.TimerHandle | None = None
+        self._stop = False
         #: The running (or last) prefill.
         self.task: asyncio.Task[None] | None = None
 
@@ -59,7 +88,8 @@ class Prefill:
         return self.task is not None and not self.task.done()
 
     def hold(self) -> None:
-        """A request came: no prefill now (a running one gives way when the request starts)."""
+        """A request came: no new prefill, no next step (a running step ends on its own)."""
+        self._stop = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -73,6 +103,8 @@ class Prefill:
         self._timer = loop.call_later(PREFILL_IDLE_S, self._start)
 
     def cancel(self) -> None:
+        """Stop now, mid-step (the document closed, the server stops)."""
+        self.hold()
         if self.task is not None and not self.task.done():
             self.task.cancel()
 
@@ -84,19 +116,34 @@ class Prefill:
         place = self._places.last()
         if place is None or place.profile.model != self._settings().model:
             return
-        a = self._sizer.widest(place.profile, place.cut, place)  # a pause: refresh its block
-        if self._sizer.cheap(a):
-            return  # already cheap: nothing to gain
-        self.task = asyncio.create_task(self._run(a))
+        a = self._sizer.wider(place.profile, place.cut, place)
+        if a is None or self._sizer.cheap(a):
+            return  # the widest is affordable already: nothing to gain
+        model = a.request.model
+        if self._meters.slot(model).cost(a.request.prompt) > GROWTH * self._sizer.cold_chars(model):
+            return  # would outlast a pause; interrupted, it would cost the window held now
+        self._stop = False
+        self.task = asyncio.create_task(self._run(a, place))
 
-    async def _run(self, a: Assembly) -> None:
+    async def _run(self, a: Assembly, place: Place) -> None:
         self._stats.prefills += 1
         self._background.prefill_started.set()
-        request = prefill_request(a)
-        flight = Flight(request.model, a.windows.prefix, a.windows.suffix, request.prompt)
+        prompt, model = a.request.prompt, a.request.model
+        slot = self._meters.slot(model)
         with contextlib.suppress(ProviderError):
-            await self._streamer.stream(request, flight, lambda _chunk: False)
-            self._background.prefill_done.set()
+            while not self._stop and self._places.last() is place:
+                held = common_prefix_len(prompt, slot.text)
+                if held >= len(prompt):
+                    self._background.prefill_done.set()
+                    return
+                end = step_end(prompt, held, self._sizer.step_chars(model))
+                request = replace(a.request, prompt=prompt[:end], max_tokens=1)
+                flight = Flight(model, a.windows.prefix, a.windows.suffix, request.prompt)
+                self._stats.prefill_steps += 1
+                await self._streamer.stream(request, flight, lambda _chunk: False, background=True)
+                if end == len(prompt):
+                    self._background.prefill_done.set()
+                    return
 
 
 class Speculation:
@@ -108,6 +155,7 @@ class Speculation:
         reusable: Callable[[], CompletionCache | None],
         places: Places,
         sizer: PromptSizer,
+        meters: ModelMeters,
         dispatch: Dispatcher,
         prefill: Prefill,
         stats: Stats,
@@ -116,6 +164,7 @@ class Speculation:
         self._reusable = reusable
         self._places = places
         self._sizer = sizer
+        self._meters = meters
         self._dispatch = dispatch
         self._prefill = prefill
         self._stats = stats
@@ -137,6 +186,9 @@ class Speculation:
         a = self._sizer.assemble(place.profile, after, place)
         if cache.peek(a.key) is not None:
             return None
+        model = a.request.model
+        if self._meters.slot(model).cost(a.request.prompt) > self._sizer.step_chars(model):
+            return None  # its prompt alone would hold a real request up longer than a step
         self._stats.speculations += 1
         self._keys.add(a.key)
         return a

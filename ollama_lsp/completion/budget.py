@@ -33,6 +33,11 @@ DEFAULT_CHARS_PER_TOKEN = 3.0
 MIN_SAMPLE_TOKENS = 24
 #: The smallest prefix window worth asking with, whatever the speed.
 MIN_PREFIX_CHARS = 160
+#: Engine time one piece of background work (a prefill step, a speculation's new prompt)
+#: may take: a real request that comes meanwhile waits at most about this long behind it.
+BACKGROUND_STEP_S = 0.2
+#: A background step adds at least this much prompt (a request costs more than a few tokens).
+MIN_STEP_CHARS = 48
 
 
 @dataclass(slots=True)

@@ -65,8 +65,12 @@ class Windows:
     suffix_truncated: bool
 
 
-def build_windows(text: str, offset: int, *, budget: ContextBudget) -> Windows:
-    """The prompt windows around ``offset`` (a code-point offset into ``text``)."""
+def build_windows(
+    text: str, offset: int, *, budget: ContextBudget, start: int | None = None
+) -> Windows:
+    """The prompt windows around ``offset`` (a code-point offset into ``text``); the prefix
+    from ``start`` when given (a line start at or before the cursor line's: a window the
+    model already holds, kept while it grows with what is typed)."""
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
@@ -74,7 +78,8 @@ def build_windows(text: str, offset: int, *, budget: ContextBudget) -> Windows:
         line_end = len(text)
     line_after = text[offset:line_end].removesuffix("\r")
 
-    start = _prefix_start(text, offset, line_start, budget)
+    if start is None or not 0 <= start <= line_start:
+        start = _prefix_start(text, offset, line_start, budget)
     suffix_end = _suffix_end(text, offset, line_end, budget)
     return Windows(
         prefix=text[start:offset],

@@ -20,9 +20,10 @@ own module):
 
 A generation ("flight", ``flights.py``) is shared by the requests waiting on it and cancelled
 when the last one leaves, unless it may still land in the cache (``dispatch.py``). While Ollama
-is idle, the big window at the cursor is **prefilled** after a pause and the suggestion after a
-shown one is **speculated** (``background.py``); an explicit invoke may get **alternatives**
-(``candidates.py``). Any real request cancels such background work first.
+is idle, a wider window at the cursor is **prefilled** in short steps after a pause and the
+suggestion after a shown one is **speculated** (``background.py``); an explicit invoke may get
+**alternatives** (``candidates.py``). A real request stops such background work first (it
+waits at most for a prefill's running step).
 
 With ``cache.maxEntries: 0`` nothing is reused (no cache, typing-through or flight sharing).
 
@@ -108,6 +109,7 @@ class CompletionEngine:
             self._places,
             self._sizer,
             streamer,
+            self._meters,
             self._dispatch,
             self.stats,
             self.background,
@@ -117,6 +119,7 @@ class CompletionEngine:
             self._reusable,
             self._places,
             self._sizer,
+            self._meters,
             self._dispatch,
             self._prefiller,
             self.stats,
@@ -285,7 +288,7 @@ class CompletionEngine:
         """Start generating for ``a``; leftovers (late flights, a prefill, speculation) give
         way first — unless this is a speculation itself, which only runs when all is idle."""
         if not speculative:
-            self._prefiller.cancel()
+            self._prefiller.hold()  # its running step ends first (``Streamer``)
             self._dispatch.stop_leftovers()
         return self._generations.start(uri, a, speculative=speculative)
 

@@ -88,6 +88,7 @@ def assemble(
     language: str | None = None,
     block: str = "",
     block_before: bool = False,
+    prefix_start: int | None = None,
 ) -> Assembly:
     """The request for the cursor in ``cut`` with windows of at most the given sizes.
 
@@ -97,20 +98,23 @@ def assemble(
     the template's own header is left out then. ``path`` is workspace-relative. ``uri`` is
     the document's: the request's affinity (a pool of hosts prefers the one that served the
     document last, its prompt cache warm), and the document the cache files the answer under.
+    ``prefix_start`` (an offset in ``cut.text``, a line start) fixes where the prefix begins.
     """
     budget = replace(
         profile.budget,
         max_prefix_chars=min(prefix_chars, profile.budget.max_prefix_chars),
         max_suffix_chars=min(suffix_chars, profile.budget.max_suffix_chars),
     )
-    windows = build_windows(cut.text, cut.offset, budget=budget)
+    windows = build_windows(cut.text, cut.offset, budget=budget, start=prefix_start)
     multiline = decide_multiline(settings.multiline, windows)
     prompt_prefix, healed = heal(windows.prefix)
     suffix = windows.suffix if profile.uses_suffix else ""
     head = block if block and not block_before else ""
+    line_start = prompt_prefix.rfind("\n") + 1  # the cursor line's part (templates' ``tail``)
     prompt = profile.template.build(
-        head + neutralise(prompt_prefix),
+        head + neutralise(prompt_prefix[:line_start]),
         neutralise(suffix),
+        middle=neutralise(prompt_prefix[line_start:]),
         path=None if block else path,
         language=language,
     )

@@ -80,6 +80,7 @@ class Stats:
     timeouts: int = 0
     landed_late: int = 0
     prefills: int = 0
+    prefill_steps: int = 0
     speculations: int = 0
     speculation_hits: int = 0
     errors: int = 0

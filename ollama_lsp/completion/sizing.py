@@ -6,17 +6,24 @@ prefix window walks down a ladder of sizes until the new part fits ``promptLaten
 workspace context, the windows with the document's context block are tried first
 (affordable once a pause has prefilled them), then the same windows without it.
 
+The window a model holds is **kept**: the next prompt in the same document starts at the same
+line with the same context block, and grows with what is typed (up to the model's full
+window), as long as that stays affordable — so while the user types in one place every
+prompt starts byte-identical and only the typed text (and, after a new line, the short
+suffix) is evaluated, and the window grows as the user writes instead of sliding.
+
 No LSP and no HTTP here: the actual prompt text comes from ``prompt.assemble``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..context.blocks import ContextBlocks, placement
 from ..settings import Settings
-from .budget import MIN_PREFIX_CHARS, prefix_ladder
+from .budget import BACKGROUND_STEP_S, MIN_PREFIX_CHARS, MIN_STEP_CHARS, prefix_ladder
 from .excerpt import Excerpt
 from .meters import ModelMeters
 from .prompt import Assembly, Profile, assemble
@@ -35,6 +42,16 @@ class Where(Protocol):
     def language(self) -> str | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Where the prompt last chosen for a model began: its document, the document line its
+    prefix starts at, and the context block before it."""
+
+    uri: str
+    line: int
+    block: str
+
+
 class PromptSizer:
     """Assembles the prompt for a place at the size the model can afford right now."""
 
@@ -47,6 +64,7 @@ class PromptSizer:
         self._meters = meters
         self._settings = settings
         self._context = context
+        self._anchors: dict[str, Anchor] = {}
 
     def cold_chars(self, model: str) -> int:
         """Characters of new prompt the model evaluates within the latency target."""
@@ -58,29 +76,81 @@ class PromptSizer:
         model = a.request.model
         return self._meters.slot(model).cost(a.request.prompt) <= self.cold_chars(model)
 
+    def step_chars(self, model: str) -> int:
+        """Characters of new prompt the model evaluates in one background step
+        (``BACKGROUND_STEP_S``): what a real request may have to wait behind."""
+        return max(MIN_STEP_CHARS, self._meters.speed(model).affordable_chars(BACKGROUND_STEP_S))
+
     def assemble(
         self, profile: Profile, cut: Excerpt, where: Where, *, refresh: bool = False
     ) -> Assembly:
         """The largest affordable prompt: fits the latency target given what the slot holds."""
+        a, block = self._choose(profile, cut, where, refresh=refresh)[0]
+        line = cut.first_line + cut.text.count("\n", 0, a.windows.prefix_start)
+        self._anchors[profile.model] = Anchor(where.uri, line, block)
+        return a
+
+    def wider(self, profile: Profile, cut: Excerpt, where: Where) -> Assembly | None:
+        """The next larger window on the ladder than what ``assemble`` affords now (None at
+        the top): what a pause may prefill. One step, not the widest: it is evaluated within
+        a pause or two (about twice the latency target), so the next request uses it."""
+        return self._choose(profile, cut, where, refresh=True)[1]
+
+    def _choose(
+        self, profile: Profile, cut: Excerpt, where: Where, *, refresh: bool
+    ) -> tuple[tuple[Assembly, str], Assembly | None]:
+        """The prompt to send (with its context block), and the next larger ladder window.
+
+        The kept window when it is affordable and not smaller than the ladder's choice; else
+        the first affordable ladder window in order of preference (the smallest when none).
+        """
         cold = self.cold_chars(profile.model)
         slot = self._meters.slot(profile.model)
         ladder = prefix_ladder(profile.budget.max_prefix_chars, cold)
         suffix = self._suffix_chars(profile)
         block = self._block(profile, cut, where, refresh=refresh)
-        a = None
+        found: tuple[Assembly, str] | None = None
+        before = previous = None
         for context in (block, "") if block else ("",):
             for size in ladder:
                 a = self._at(profile, cut, where, size - len(context), suffix, context)
                 if slot.cost(a.request.prompt) <= cold:
-                    return a
-        assert a is not None
-        return a
+                    found, before = (a, context), previous
+                    break
+                previous = a
+            if found is not None:
+                break
+        if found is None:
+            assert previous is not None
+            found = (previous, "")
+        kept = self._kept(profile, cut, where, suffix)
+        if (
+            kept is not None
+            and slot.cost(kept[0].request.prompt) <= cold
+            and len(kept[0].request.prompt) >= len(found[0].request.prompt)
+        ):
+            found = kept
+        size = len(found[0].request.prompt)
+        return found, before if before and len(before.request.prompt) > size else None
 
-    def widest(self, profile: Profile, cut: Excerpt, where: Where) -> Assembly:
-        """The full window with a freshly chosen context block: what a pause prefills."""
-        block = self._block(profile, cut, where, refresh=True)
-        full = profile.budget.max_prefix_chars - len(block)
-        return self._at(profile, cut, where, full, self._suffix_chars(profile), block)
+    def _kept(
+        self, profile: Profile, cut: Excerpt, where: Where, suffix: int
+    ) -> tuple[Assembly, str] | None:
+        """The window starting where the last prompt for this model did, with its block,
+        if this is the same document and it still fits the model's full window."""
+        anchor = self._anchors.get(profile.model)
+        if anchor is None or anchor.uri != where.uri or anchor.line < cut.first_line:
+            return None
+        start = -1
+        for _ in range(anchor.line - cut.first_line):
+            start = cut.text.find("\n", start + 1, cut.offset)
+            if start < 0:
+                return None  # the line is at or after the cursor
+        start += 1
+        if cut.offset - start + len(anchor.block) > profile.budget.max_prefix_chars:
+            return None  # grown past the full window: the ladder chooses again
+        a = self._at(profile, cut, where, 0, suffix, anchor.block, start=start)
+        return a, anchor.block
 
     def _suffix_chars(self, profile: Profile) -> int:
         ladder = prefix_ladder(profile.budget.max_prefix_chars, self.cold_chars(profile.model))
@@ -112,6 +182,8 @@ class PromptSizer:
         prefix: int,
         suffix: int,
         block: str = "",
+        *,
+        start: int | None = None,
     ) -> Assembly:
         path = where.path
         if path and self._context is not None:
@@ -127,4 +199,5 @@ class PromptSizer:
             language=where.language,
             block=block,
             block_before=bool(block) and placement(profile.template.family) == "before",
+            prefix_start=start,
         )

@@ -9,12 +9,17 @@ No LSP and no HTTP here: the provider is an ``AiProvider``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 
 from ..provider import AiProvider, CodeCompletionRequest, TextChunk
 from .flights import Flight
 from .meters import ModelMeters
+
+#: A real request waits at most this long for a background step to end (a step is sized to
+#: ``BACKGROUND_STEP_S``; this only bounds a model that got much slower meanwhile).
+BACKGROUND_WAIT_S = 1.0
 
 
 class Streamer:
@@ -26,17 +31,44 @@ class Streamer:
         self._provider = provider
         self._meters = meters
         self._clock = clock
+        #: Set while no background step is streaming.
+        self._no_step = asyncio.Event()
+        self._no_step.set()
 
     async def stream(
         self,
         request: CodeCompletionRequest,
         flight: Flight,
         feed: Callable[[TextChunk], bool],
+        *,
+        background: bool = False,
     ) -> TextChunk | None:
         """Stream ``request`` into ``flight`` until ``feed`` says stop; the final chunk if seen.
 
         Keeps the slot memory and the speed estimate up to date from what Ollama reports.
+        A ``background`` step (a prefill's) is not interrupted: a real request waits for it
+        to end, so what it evaluated stays in the slot and the request goes to that slot
+        (an engine with several slots would give a request arriving meanwhile another one,
+        cold).
         """
+        if background:
+            self._no_step.clear()
+            try:
+                return await self._stream(request, flight, feed)
+            finally:
+                self._no_step.set()
+        if not self._no_step.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(BACKGROUND_WAIT_S):
+                    await self._no_step.wait()
+        return await self._stream(request, flight, feed)
+
+    async def _stream(
+        self,
+        request: CodeCompletionRequest,
+        flight: Flight,
+        feed: Callable[[TextChunk], bool],
+    ) -> TextChunk | None:
         slot = self._meters.slot(request.model)
         new_chars = slot.cost(request.prompt)
         started = self._clock()

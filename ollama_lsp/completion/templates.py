@@ -45,17 +45,35 @@ class FimTemplate:
     #: Put before the pattern when the file path is known, with ``{path}``.
     header: str = ""
     stop: tuple[str, ...] = ()
+    #: The cursor line's text before the cursor goes after the middle token (the model reads
+    #: it as the start of the middle it writes), not at the end of the prefix. Why: a key
+    #: typed on a line then only adds its own tokens to the end of the prompt, and the
+    #: engine keeps everything before them evaluated; with the line in the prefix, every key
+    #: changes the prompt before the suffix, and the suffix is evaluated again each time.
+    #: llama-server's ``/infill`` lays prompts out this way (``[FIM_PRE]prefix[FIM_SUF]
+    #: suffix[FIM_MID]prompt``, llama.vim sends the cursor line as ``prompt``).
+    tail: bool = False
 
     def build(
-        self, prefix: str, suffix: str, *, path: str | None = None, language: str | None = None
+        self,
+        prefix: str,
+        suffix: str,
+        *,
+        middle: str = "",
+        path: str | None = None,
+        language: str | None = None,
     ) -> Prompt:
+        """The prompt for text ``prefix`` + ``middle`` before the cursor (``middle``: the
+        cursor line's part, after the middle token when the template has ``tail``)."""
+        if not (self.tail and self.mode == "raw"):
+            prefix, middle = prefix + middle, ""
         if self.mode == "suffix":
             return Prompt(prefix or "\n", suffix or "\n", raw=False, stop=self.stop)
         if self.mode == "prefix":
             return Prompt(prefix or "\n", None, raw=True, stop=self.stop)  # "" = load only
         head = self.header.format(path=path) if self.header and path else ""
         body = self.pattern.format(prefix=prefix, suffix=suffix)
-        return Prompt(head + body, None, raw=True, stop=self.stop)
+        return Prompt(head + body + middle, None, raw=True, stop=self.stop)
 
 
 # Stop strings: only the family's own structure tokens. The model's end-of-generation token
@@ -68,6 +86,8 @@ CODELLAMA = FimTemplate(
     # another FIM turn. Not ``</s>``: the real EOS is a token Ollama stops at, and the text
     # ``</s>`` is HTML (``<s>struck</s>``).
     stop=("<EOT>", "<PRE>", "<SUF>", "<MID>"),
+    # no ``tail``: SentencePiece text right after `` <MID>`` may be read with a dummy leading
+    # space that the model never saw there in training; not verifiable here without weights
 )  # fmt: skip
 STARCODER2 = FimTemplate(
     "starcoder2", "raw", "<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>",
@@ -75,11 +95,13 @@ STARCODER2 = FimTemplate(
     # FIM markers and the file separator start a new piece of the repository-level format;
     # ``<|endoftext|>`` is the vocabulary's end of text.
     stop=("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<|endoftext|>"),
+    tail=True,
 )  # fmt: skip
 DEEPSEEK = FimTemplate(
     "deepseek-coder", "raw", "<｜fim▁begin｜>{prefix}<｜fim▁hole｜>{suffix}<｜fim▁end｜>",
     # FIM markers, its end of sentence, and ``<|EOT|>`` (its instruct models' end of turn)
     stop=("<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>", "<｜end▁of▁sentence｜>", "<|EOT|>"),
+    tail=True,
 )  # fmt: skip
 QWEN = FimTemplate(
     "qwen2.5-coder", "raw", "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
@@ -88,12 +110,14 @@ QWEN = FimTemplate(
     # has (an instruct-tuned coder may open one)
     stop=("<|endoftext|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>", "<|fim_pad|>",
           "<|file_sep|>", "<|repo_name|>", "<|im_start|>", "<|im_end|>"),
+    tail=True,
 )  # fmt: skip
 CODEGEMMA = FimTemplate(
     "codegemma", "raw", "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
     # FIM markers, the file separator, end of turn and end of sequence of the Gemma vocabulary
     stop=("<|file_separator|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
           "<end_of_turn>", "<eos>"),
+    tail=True,
 )  # fmt: skip
 #: Ollama's own template places the FIM tokens and its Modelfile carries the stops.
 SUFFIX = FimTemplate("ollama-insert", "suffix", stop=())

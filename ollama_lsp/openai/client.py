@@ -79,12 +79,14 @@ class OpenAIClient(HttpClient):
         top_p: float | None = None,
         stop: Sequence[str] = (),
         logprobs: int = 0,
+        slot: int | None = None,
     ) -> AsyncIterator[CompletionChunk]:
         """Stream ``/v1/completions``: chunks with text, then one with ``finish_reason`` (and
-        ``usage`` when the server sends it) and no text."""
+        ``usage`` when the server sends it) and no text. ``slot``: llama-server's ``id_slot``."""
         body = wire.completion_body(
             model, prompt, suffix=suffix, max_tokens=max_tokens, temperature=temperature,
             top_p=top_p, stop=stop, logprobs=logprobs, include_usage=self.include_usage,
+            slot=slot,
         )  # fmt: skip
         what = "the completion request"
         budget = TextBudget(self.max_text_chars, lambda d: ResponseTooLarge(d, what=what))

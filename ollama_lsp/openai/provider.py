@@ -29,6 +29,8 @@ from .client import OpenAIClient
 from .errors import ModelNotServed, RouteMissing
 from .types import MAX_ALTERNATIVES, ModelListing, ServedModel
 
+#: What llama-server's ``/v1/models`` says owns its models (only it knows ``id_slot``).
+LLAMA_SERVER_OWNER = "llamacpp"
 #: The context assumed when the server does not state one: llama_cpp.server's default
 #: ``--n_ctx`` (its ``/v1/models`` says nothing about the context). A server started with a
 #: larger context is used with prompts sized for 2048 tokens — the safe side, since a prompt
@@ -40,8 +42,15 @@ class OpenAIProvider(AiProvider):
     """Completion and chat over one ``OpenAIClient``; ``OpenAIProvider(OpenAIClient(endpoint,
     headers=..., verify=...))``."""
 
-    def __init__(self, client: OpenAIClient) -> None:
+    def __init__(self, client: OpenAIClient, *, slot: int = 0) -> None:
         self.client = client
+        #: llama-server's slot our prompts stay in, sent as ``id_slot`` (-1: none sent).
+        #: Why pin: llama-server gives a request the idle slot with the longest common start,
+        #: and a slot still finishing the batch of a cancelled request is not idle, so the
+        #: next keystroke's request went to a cold slot and evaluated its prompt from
+        #: scratch (``cache_n`` 0). Pinned, it waits for that batch and finds its prompt
+        #: (llama.vim pins slot 0 the same way).
+        self.slot = slot
         self._listing: asyncio.Future[ModelListing | None] | None = None
 
     def name(self) -> str:
@@ -78,7 +87,8 @@ class OpenAIProvider(AiProvider):
         )
 
     async def complete_code(self, request: CodeCompletionRequest) -> AsyncIterator[TextChunk]:
-        await self._served(request.model)
+        served = await self._served(request.model)
+        llama_server = served is not None and served.owned_by == LLAMA_SERVER_OWNER
         stream = self.client.complete_stream(
             request.model,
             request.prompt,
@@ -88,6 +98,7 @@ class OpenAIProvider(AiProvider):
             top_p=request.top_p,
             stop=request.stop,
             logprobs=min(request.top_logprobs, MAX_ALTERNATIVES),
+            slot=self.slot if llama_server and self.slot >= 0 else None,
         )
         async for chunk in stream:
             if chunk.finish_reason:

@@ -66,6 +66,7 @@ def completion_body(
     stop: Sequence[str],
     logprobs: int,
     include_usage: bool,
+    slot: int | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
@@ -84,6 +85,8 @@ def completion_body(
         body["logprobs"] = logprobs
     if include_usage:
         body["stream_options"] = {"include_usage": True}
+    if slot is not None:
+        body["id_slot"] = slot  # llama-server only: the slot that holds our prompt
     return body
 
 

@@ -4,6 +4,7 @@ user pauses, late answers landing in the cache, and bounds on a stalled model pr
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 
@@ -56,35 +57,46 @@ async def test_a_faster_model_gets_a_bigger_window_once_measured() -> None:
     assert len(second.prompt) > 3 * len(first.prompt)
 
 
-async def test_after_a_pause_the_big_window_is_prefilled_then_used() -> None:
+async def test_after_a_pause_a_wider_window_is_prefilled_in_steps_then_used() -> None:
     provider = slow_provider()
     engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
     await engine.complete(big_query())
     cold = provider.requests[-1]
     async with asyncio.timeout(PREFILL_IDLE_S + 2):
         await engine.background.prefill_done.wait()
-    prefill = provider.requests[-1]
-    assert prefill.max_tokens == 1
-    assert len(prefill.prompt) > 3 * len(cold.prompt)
+    steps = provider.requests[1:]
+    prefill = steps[-1]
+    assert all(step.max_tokens == 1 for step in steps)
+    assert len(steps) == engine.stats.prefill_steps > 2
+    # one rung up the ladder: about twice the cold window, not the whole context
+    assert 1.5 * len(cold.prompt) < len(prefill.prompt) < 3 * len(cold.prompt)
+    # each step is a start of the next, and adds about a step's worth of new prompt
+    step_chars = engine._sizer.step_chars(prefill.model)
+    for a, b in itertools.pairwise(steps):
+        assert b.prompt.startswith(a.prompt)
+        assert len(b.prompt) - len(a.prompt) <= step_chars + 80  # up to the line's end
     await engine.complete(big_query(BIG + "z", CURSOR + 1))
     after = provider.requests[-1]
     shared = common_prefix_len(after.prompt, prefill.prompt)
     assert shared >= len(prefill.prompt) - len(" <SUF> <MID>")  # costs only the new text
 
 
-async def test_a_prefill_gives_way_to_a_real_request() -> None:
+async def test_a_real_request_waits_only_for_the_running_step() -> None:
     provider = slow_provider()
     engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
     await engine.complete(big_query())
-    provider.first_token_s = 5.0  # the prefill would take long
+    provider.first_token_s = 0.3  # each step takes a while
     async with asyncio.timeout(PREFILL_IDLE_S + 2):
         await engine.background.prefill_started.wait()
-    provider.first_token_s = 0.0
-    provider.closed.clear()
+    sent = len(provider.requests)
     answer = await engine.complete(big_query(BIG + "(", CURSOR + 1))
     assert answer == "x = 1"
-    assert engine._prefill.cancelled()
-    assert provider.closed_early >= 1
+    assert provider.closed_early == 0  # the running step was not cut off
+    assert len(provider.requests) == sent + 1  # and no step was sent after the request
+    assert engine._prefill is not None
+    async with asyncio.timeout(2):
+        await engine._prefill  # stopped after its running step, it sends nothing more
+    assert len(provider.requests) == sent + 1
 
 
 async def test_a_flowing_generation_that_times_out_lands_in_the_cache() -> None:
@@ -269,3 +281,18 @@ async def test_a_cancelled_generation_nobody_follows_is_stopped_after_the_grace(
         await task
     await asyncio.wait_for(provider.closed.wait(), CANCEL_GRACE_S + 1)
     assert provider.tokens_sent < 400
+
+
+async def test_the_window_held_is_kept_and_grows_while_typing_in_one_place() -> None:
+    provider = slow_provider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=False)
+    typed = "".join(f"def total_{i}(a, b):\n    s = a + b * {i}\n    return s\n" for i in range(6))
+    for n in range(0, len(typed) + 1, 6):
+        await engine.complete(big_query(BIG + typed[:n], CURSOR + n))
+    first, *_, last = provider.generations
+    head = first.prompt[: first.prompt.index(" <SUF>")]
+    # every prompt starts where the first did: only the typed text is new to the model
+    assert all(r.prompt.startswith(head) for r in provider.generations)
+    assert last.prompt.startswith(head + typed[: len(typed) - len(typed) % 6])
+    # and the window grew past what a cold prompt affords
+    assert len(last.prompt) > engine._sizer.cold_chars(last.model) + 40

@@ -37,6 +37,24 @@ def test_raw_prompt_is_exactly_the_family_format(template: FimTemplate, expected
     assert template.build(PREFIX, SUFFIX_TEXT) == Prompt(expected, None, True, template.stop)
 
 
+@pytest.mark.parametrize(
+    "template", [STARCODER2, DEEPSEEK, QWEN, CODEGEMMA], ids=lambda t: t.family
+)
+def test_the_cursor_line_goes_after_the_middle_token(template: FimTemplate) -> None:
+    above, line = "def add(a, b):\n", "    return a"
+    prompt = template.build(above, SUFFIX_TEXT, middle=line).prompt
+    assert prompt == template.build(above, SUFFIX_TEXT).prompt + line
+    # a key typed on the line only appends: everything before stays evaluated in the slot
+    assert template.build(above, SUFFIX_TEXT, middle=line + " +").prompt == prompt + " +"
+
+
+@pytest.mark.parametrize("template", [CODELLAMA, SUFFIX, PREFIX_ONLY], ids=lambda t: t.family)
+def test_without_tail_the_cursor_line_ends_the_prefix(template: FimTemplate) -> None:
+    above, line = "def add(a, b):\n", "    return a"
+    built = template.build(above, SUFFIX_TEXT, middle=line)
+    assert built == template.build(above + line, SUFFIX_TEXT)
+
+
 def test_codellama_prompt_equals_what_ollamas_template_renders() -> None:
     """``<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>``, stopping at ``<EOT>``."""
     prompt = CODELLAMA.build("x = ", "\n")
