@@ -98,6 +98,10 @@ class RecordingProxy:
         record = Exchange(request.path, body if isinstance(body, dict) else {}, time.monotonic())
         with self._lock:
             self.exchanges.append(record)
+        progress = isinstance(body, dict) and body.get("stream") is True
+        if progress:  # the engine's numbers even for a stream the client leaves early
+            raw = json.dumps({**body, "return_progress": True}).encode()
+        pending = b""
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
         assert self._session is not None
         upstream = None
@@ -111,11 +115,19 @@ class RecordingProxy:
             response.content_type = upstream.content_type
             await response.prepare(request)
             async for chunk in upstream.content.iter_any():
-                if record.first is None:
-                    record.first = time.monotonic()
                 if len(record.data) < KEEP_BYTES:
                     record.data += chunk
+                if progress:
+                    events = (pending + chunk).split(b"\n\n")
+                    pending = events.pop()
+                    chunk = b"".join(e + b"\n\n" for e in events if b'"prompt_progress"' not in e)
+                if not chunk:
+                    continue
+                if record.first is None:
+                    record.first = time.monotonic()
                 await response.write(chunk)
+            if pending:
+                await response.write(pending)
             await response.write_eof()
             return response
         except (asyncio.CancelledError, ConnectionError) as gone:
