@@ -234,6 +234,7 @@ def create_server(ollama_host: str | None = None) -> OllamaLanguageServer:
     async def shutdown(ls: OllamaLanguageServer, params: None) -> None:
         for task in list(ls.background):
             task.cancel()
+        ls.engine.stop_background()
         await ls.backend.aclose()
 
     return server

@@ -30,7 +30,7 @@ from dataclasses import replace
 
 from ..provider import ProviderError
 from ..settings import Settings
-from .budget import common_prefix_len
+from .budget import BACKGROUND_STEP_S, MIN_STEP_CHARS, common_prefix_len
 from .cache import CompletionCache
 from .dispatch import Dispatcher
 from .excerpt import Excerpt
@@ -50,11 +50,18 @@ GROWTH = 3.0
 
 
 def step_end(prompt: str, held: int, step: int) -> int:
-    """Where the next prefill step's prompt ends: the first line end at least ``step``
-    characters past ``held`` (a cut inside a line would split a token the full prompt has
-    whole), or the whole prompt."""
-    newline = prompt.find("\n", held + step)
-    return len(prompt) if newline < 0 else newline + 1
+    """Where the next prefill step's prompt ends: about ``step`` characters past ``held``, at
+    the last line end (else space) in the second half of the step — a cut inside a word
+    splits a token the full prompt has whole, and that token is evaluated again — or the
+    whole prompt when less than a step is left."""
+    limit = held + step
+    if limit >= len(prompt):
+        return len(prompt)
+    for mark in ("\n", " "):
+        found = prompt.rfind(mark, held + step // 2, limit)
+        if found >= 0:
+            return found + 1
+    return limit
 
 
 class Prefill:
@@ -70,6 +77,7 @@ class Prefill:
         dispatch: Dispatcher,
         stats: Stats,
         background: Background,
+        clock: Callable[[], float],
     ) -> None:
         self._settings = settings
         self._places = places
@@ -79,7 +87,10 @@ class Prefill:
         self._dispatch = dispatch
         self._stats = stats
         self._background = background
+        self._clock = clock
         self._timer: asyncio.TimerHandle | None = None
+        #: Characters per step, per model, learned from how long steps really take.
+        self._step: dict[str, int] = {}
         self._stop = False
         #: The running (or last) prefill.
         self.task: asyncio.Task[None] | None = None
@@ -110,8 +121,11 @@ class Prefill:
 
     def _start(self) -> None:
         self._timer = None
-        busy = self._dispatch.busy() or self._dispatch.late
-        if busy or self.running():
+        if self.running():
+            return
+        if self._dispatch.busy() or self._dispatch.late:
+            # a speculation or a late answer is still streaming: look again once it is done
+            self._timer = asyncio.get_running_loop().call_later(PREFILL_IDLE_S / 2, self._start)
             return
         place = self._places.last()
         if place is None or place.profile.model != self._settings().model:
@@ -136,14 +150,32 @@ class Prefill:
                 if held >= len(prompt):
                     self._background.prefill_done.set()
                     return
-                end = step_end(prompt, held, self._sizer.step_chars(model))
+                step = self._step.get(model) or self._sizer.step_chars(model)
+                end = step_end(prompt, held, step)
                 request = replace(a.request, prompt=prompt[:end], max_tokens=1)
                 flight = Flight(model, a.windows.prefix, a.windows.suffix, request.prompt)
                 self._stats.prefill_steps += 1
+                started = self._clock()
                 await self._streamer.stream(request, flight, lambda _chunk: False, background=True)
+                self._learn(model, end - held, self._clock() - started)
                 if end == len(prompt):
                     self._background.prefill_done.set()
                     return
+
+    def _learn(self, model: str, chars: int, seconds: float) -> None:
+        size = next_step(chars, seconds)
+        if size is not None:
+            self._step[model] = size
+
+
+def next_step(chars: int, seconds: float) -> int | None:
+    """The size of the next prefill step after one of ``chars`` took ``seconds``: scaled to
+    take ``BACKGROUND_STEP_S``, at most 4 times larger. A step of a few dozen tokens runs far
+    below the prompt speed learned from big prompts (a request's own overhead, small
+    batches), so sizing steps by that speed made steps that held a request up longer."""
+    if seconds <= 0 or chars <= 0:
+        return None
+    return max(MIN_STEP_CHARS, min(4 * chars, int(chars * BACKGROUND_STEP_S / seconds)))
 
 
 class Speculation:

@@ -37,7 +37,7 @@ MIN_PREFIX_CHARS = 160
 #: may take: a real request that comes meanwhile waits at most about this long behind it.
 BACKGROUND_STEP_S = 0.2
 #: A background step adds at least this much prompt (a request costs more than a few tokens).
-MIN_STEP_CHARS = 48
+MIN_STEP_CHARS = 24
 
 
 @dataclass(slots=True)

@@ -22,10 +22,8 @@ A generation ("flight", ``flights.py``) is shared by the requests waiting on it 
 when the last one leaves, unless it may still land in the cache (``dispatch.py``). While Ollama
 is idle, a wider window at the cursor is **prefilled** in short steps after a pause and the
 suggestion after a shown one is **speculated** (``background.py``); an explicit invoke may get
-**alternatives** (``candidates.py``). A real request stops such background work first (it
-waits at most for a prefill's running step).
-
-With ``cache.maxEntries: 0`` nothing is reused (no cache, typing-through or flight sharing).
+**alternatives** (``candidates.py``). A real request or an edit stops background work first (a
+request waits at most for a prefill's running step). ``cache.maxEntries: 0``: nothing reused.
 
 No LSP and no HTTP here: the engine talks to an ``AiProvider`` and reports conditions to a
 ``Listener``; the server turns those into messages.
@@ -113,6 +111,7 @@ class CompletionEngine:
             self._dispatch,
             self.stats,
             self.background,
+            clock,
         )
         self._speculation = Speculation(
             self._get_settings,
@@ -128,8 +127,7 @@ class CompletionEngine:
             producer, self._dispatch, self._reusable, self.stats, clock
         )
         #: What the engine's tests look into: learned speeds, background generations.
-        self._speed = self._meters.speed
-        self._speculative = self._dispatch.speculative
+        self._speed, self._speculative = self._meters.speed, self._dispatch.speculative
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -153,6 +151,15 @@ class CompletionEngine:
         self._profiles.forget(model)
         self._meters.forget_slots(model)
         self._places.clear()
+
+    def edited(self, uri: str) -> None:
+        """The user changed a document: a prefill stops after its running step."""
+        self._prefiller.hold()
+
+    def stop_background(self) -> None:
+        """The editor is going away: stop prefill and speculation now."""
+        self._prefiller.cancel()
+        self._dispatch.stop_leftovers()
 
     def close_document(self, uri: str) -> None:
         """The document closed: forget its debounce, cache entries, counts and place."""
@@ -272,15 +279,12 @@ class CompletionEngine:
         self.cache.accepted(uri)
 
     def _debounce(self, uri: str, a: Assembly) -> float:
-        c = self.settings.completion
+        c, w = self.settings.completion, a.windows
+        floor_s, ceiling_s = c.debounce_ms / 1000, c.max_debounce_ms / 1000
         return self.debouncer.delay(
-            uri,
-            a.windows.prefix,
-            a.windows.suffix,
-            floor_s=c.debounce_ms / 1000,
-            ceiling_s=c.max_debounce_ms / 1000,
+            uri, w.prefix, w.suffix, floor_s=floor_s, ceiling_s=ceiling_s,
             adaptive=c.adaptive_debounce,
-        )
+        )  # fmt: skip
 
     # -- generation ------------------------------------------------------------------------
 
@@ -313,8 +317,3 @@ class CompletionEngine:
         deadline = self.clock() + self.settings.completion.timeout_ms / 1000
         base = self._sizer.assemble(place.profile, place.cut, place)
         return await self._alternatives.extend(found, base, ticket, n - 1, deadline)
-
-    @property
-    def _prefill(self) -> asyncio.Task[None] | None:
-        """The running (or last) prefill (the engine's tests look into it)."""
-        return self._prefiller.task

@@ -28,6 +28,7 @@ def register(server: OllamaLanguageServer) -> None:
                 start = change.range.start.line
                 lines.extend(range(start, start + change.text.count("\n") + 1))
         ls.context.changed(params.text_document.uri, lines)
+        ls.engine.edited(params.text_document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: OllamaLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
