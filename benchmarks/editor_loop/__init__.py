@@ -60,7 +60,8 @@ Metrics per session (``analysis.py``; the table shows medians over seeds):
   a prefill in another slot counts as not reused; a stream left before its last event says
   only with ``return_progress``). Shown as the runs reusing >= 90 % of those measured, and the
   median reuse; a run whose next request was cancelled before the engine said is not
-  measured, and a run at the session's end is not counted.
+  measured, and a run at the session's end is not counted. Runs in the pause before the
+  first key (the file just opened) count too: the engine is the session's own.
 - *prefill steps (tok)*: prefill requests, and the prompt tokens they made the engine evaluate:
   what the background work cost (the double counts a step once its evaluation starts;
   llama-server's numbers come with the answer, so a step cancelled before it is not counted).

@@ -203,6 +203,8 @@ def engine_costs(
         if e["e"] in ("key", "accepted")
     ]
     kinds = {id(r): classify(r, pos, typed_at) for r in mine}
+    # prefill reuse also counts the pause before the first key (the engine is the session's)
+    session = sorted((r for r in requests if r.arrive <= t_end), key=lambda r: r.arrive)
     back = [r for r in mine if kinds[id(r)] != "foreground"]
     waits = [0.0]
     for f in (r for r in mine if kinds[id(r)] == "foreground"):
@@ -224,7 +226,7 @@ def engine_costs(
         "longest wait behind background ms": 1000 * max(waits),
         "engine requests": len(mine),
         **{f"requests: {k}": v for k, v in count.items()},
-        **prefill_reuse(mine, [kinds[id(r)] for r in mine]),
+        **prefill_reuse(session, [classify(r, pos, typed_at) for r in session]),
     }
 
 
