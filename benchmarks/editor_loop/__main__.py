@@ -1,6 +1,6 @@
 """python -m benchmarks.editor_loop [--models M[,M]] [--engines double,llama-server]
 [--clients ours,naive,llama.vim] [--reaction 100,250] [--seeds 2] [--keys N] [--llama-vim DIR]
-[--no-unhurried] [--keep DIR] [--json FILE] | --smoke
+[--no-unhurried] [--keep DIR] [--json FILE] | --smoke | --reanalyse DIR
 
 Prints the markdown table (see ``report.py`` for the columns, ``__init__`` for the method)."""
 
@@ -11,10 +11,11 @@ import json
 import logging
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import analysis, corpus, report, runs
+from . import analysis, corpus, kept, report, runs
 
 SMOKE = runs.Plan(
     models=["qwen2.5-coder:0.5b"],
@@ -49,6 +50,9 @@ def parse(argv: list[str] | None = None) -> tuple[runs.Plan, argparse.Namespace]
     p.add_argument("--smoke", action="store_true", help="short: 0.5B, both engines, ours")
     p.add_argument("--keep", type=Path, default=None, help="write each session's events here")
     p.add_argument("--json", type=Path, default=None, help="write the metrics as JSON here")
+    p.add_argument(
+        "--reanalyse", type=Path, default=None, help="the table from sessions kept in DIR"
+    )
     args = p.parse_args(argv)
     if args.smoke:
         return SMOKE, args
@@ -86,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     plan, args = parse(argv)
-    found = measure(plan, args.keep)
+    if args.reanalyse is not None:
+        found = kept.reanalyse(args.reanalyse, corpus.load())
+        plan = replace(plan, seeds=max((len(per_seed) for _, per_seed in found), default=1))
+    else:
+        found = measure(plan, args.keep)
     if not found:
         print("nothing ran: no engine or model is available here", file=sys.stderr)
         return 1

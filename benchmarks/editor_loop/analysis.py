@@ -118,9 +118,14 @@ def _prompt_tail(r: EngineRequest) -> str:
     if r.path == "/infill":
         return str(r.body.get("input_prefix", "")) + str(r.body.get("prompt", ""))
     prompt = str(r.body.get("prompt", ""))
-    for opener, closer in (("<|fim_prefix|>", "<|fim_suffix|>"), ("<PRE> ", " <SUF>")):
+    for opener, closer, middle in (
+        ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+        ("<PRE> ", " <SUF>", " <MID>"),
+    ):
         if opener in prompt and closer in prompt:
-            prompt = prompt.rsplit(opener, 1)[1].split(closer, 1)[0]
+            head, _, rest = prompt.rsplit(opener, 1)[1].partition(closer)
+            # the cursor line's part may follow the middle token (our server, llama.vim)
+            prompt = head + rest.partition(middle)[2]
             break
     return prompt[-300:]
 

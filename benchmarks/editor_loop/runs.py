@@ -9,13 +9,12 @@ a freshly started engine, so no session inherits another's prompt cache.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import analysis, engines, neovim
+from . import analysis, engines, kept, neovim
 from .corpus import Corpus
 
 log = logging.getLogger("editor_loop")
@@ -116,18 +115,7 @@ def one(
         requests = engine.requests()
     metrics = analysis.analyse(corpus, outcome.events, requests, outcome.busy)
     if keep is not None:
-        keep.mkdir(parents=True, exist_ok=True)
-        name = f"{model}-{engine_name}-{client}-{run[1] or 'unhurried'}-{seed}".replace(":", "_")
-        dump = {
-            "metrics": metrics,
-            "events": outcome.events,
-            "requests": [
-                {**r.__dict__, "body": {k: v for k, v in r.body.items() if k != "input_extra"}}
-                for r in requests
-            ],
-            "stderr": outcome.stderr[-5000:],
-            "lsp_log": outcome.lsp_log[-20000:],
-        }
-        (keep / f"{name}.json").write_text(json.dumps(dump, default=str))
+        label = (model, engine_name, client, run[0])
+        kept.save(keep, label, seed, run[1], metrics, outcome, requests)
     log.info("  %s", {k: v for k, v in metrics.items() if k != "wrong examples"})
     return metrics

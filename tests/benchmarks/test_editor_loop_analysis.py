@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from benchmarks.editor_loop import analysis, engines, report
+from benchmarks.editor_loop import analysis, engines, kept, report
 from benchmarks.editor_loop.corpus import Corpus
 from benchmarks.editor_loop.engines import EngineRequest
 from benchmarks.editor_loop.proxy import Exchange
@@ -71,6 +72,25 @@ def test_requests_are_foreground_prefill_or_speculation() -> None:
     steer = request("def f(r):\n    r", 1.5, num_predict=1)
     steer.body["top_logprobs"] = 20
     assert analysis.classify(steer, pos, typed) == "foreground"
+
+
+def test_the_cursor_line_after_the_middle_token_is_read_as_typed_text() -> None:
+    pos = analysis.Positions(CORPUS)
+    typed = [(1000.0, 5)]  # "    r" typed by t = 1 s
+    tail = {"prompt": "<|fim_prefix|>def f(r):\n<|fim_suffix|>\n<|fim_middle|>    r"}
+    assert (
+        analysis.classify(
+            EngineRequest("/v1/completions", tail, 1.5, None, None, 1, ""), pos, typed
+        )
+        == "foreground"
+    )
+    ahead = {"prompt": "<|fim_prefix|>def f(r):\n<|fim_suffix|>\n<|fim_middle|>    return r"}
+    assert (
+        analysis.classify(
+            EngineRequest("/v1/completions", ahead, 1.5, None, None, 1, ""), pos, typed
+        )
+        == "speculation"
+    )
 
 
 LOG = """\
@@ -219,3 +239,16 @@ def test_without_prefills_the_column_says_so() -> None:
     metrics, reuse, cost = reuse_column([served(FULL, 2.0, (43, 0)), recorded(FULL, 3.0, (43, 43))])
     assert metrics["prefill steps"] == 0 and math.isnan(metrics["prefill reuse median %"])
     assert (reuse, cost) == ("–", "0 (0)")
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("qwen2.5-coder_0.5b-llama-server-llama.vim-250-1.json",
+         ("qwen2.5-coder:0.5b", "llama-server", "llama.vim", "real time, Tab after 250 ms")),
+        ("qwen2.5-coder_1.5b-double-ours-unhurried-2.json",
+         ("qwen2.5-coder:1.5b", "double", "ours", "unhurried")),
+    ],
+)  # fmt: skip
+def test_a_kept_session_s_label_from_its_file_name(name: str, label: tuple[str, ...]) -> None:
+    assert kept._label(Path(name)) == label
