@@ -3,7 +3,8 @@
 - **Prefill**: when the user pauses (``PREFILL_IDLE_S``), the prompt one rung wider than
   what is affordable at the last place (``PromptSizer.wider``) is evaluated, **in steps**:
   each step is a one-token request whose prompt is a longer start of that prompt, cut at a
-  line end, about ``BACKGROUND_STEP_S`` of evaluation each (from the learned speed). Why
+  line end or a space, sized to take about ``BACKGROUND_STEP_S`` (``next_step``; one-token
+  because Ollama treats ``num_predict`` 0 like "no limit" in some versions). Why
   steps: an engine evaluates a prompt in batches it cannot stop (llama-server finishes the
   batch of a cancelled request; a 1,000-token prefill is ~10 s on a laptop's small model),
   so one big prefill made the next keystroke's request wait seconds. Between steps a real

@@ -154,12 +154,3 @@ def decide_multiline(mode: Multiline, windows: Windows) -> bool:
     if mode == "auto":
         return wants_multiline(windows.line_before_cursor, windows.line_after_cursor)
     return mode == "always"
-
-
-def prefill_request(assembly: Assembly) -> CodeCompletionRequest:
-    """The same prompt asking for one token: Ollama evaluates it all and keeps it cached.
-
-    One, not zero: Ollama treats ``num_predict`` 0 like "no limit" in some versions, and a
-    single token costs one decoding step.
-    """
-    return replace(assembly.request, max_tokens=1)
