@@ -122,10 +122,9 @@ class Prefill:
 
     def _start(self) -> None:
         self._timer = None
-        if self.running():
-            return
-        if self._dispatch.busy() or self._dispatch.late:
-            # a speculation or a late answer is still streaming: look again once it is done
+        if self.running() or self._dispatch.busy() or self._dispatch.late:
+            # the last step of a stopped prefill, a speculation or a late answer is still
+            # streaming: look again once it is done
             self._timer = asyncio.get_running_loop().call_later(PREFILL_IDLE_S / 2, self._start)
             return
         place = self._places.last()
