@@ -43,6 +43,7 @@ def parse(argv: list[str] | None = None) -> tuple[runs.Plan, argparse.Namespace]
     p.add_argument("--clients", type=_list, default=list(runs.CLIENTS))
     p.add_argument("--reaction", type=lambda s: [int(x) for x in _list(s)], default=[100, 250])
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--first-seed", type=int, default=1, help="(to add seeds to a kept run)")
     p.add_argument("--keys", type=int, default=0, help="keystrokes per session (0: all, ~470)")
     p.add_argument("--llama-vim", type=Path, default=None, help="a checkout of llama.vim")
     p.add_argument("--no-unhurried", action="store_true")
@@ -76,6 +77,7 @@ def parse(argv: list[str] | None = None) -> tuple[runs.Plan, argparse.Namespace]
         unhurried=not args.no_unhurried,
         llama_vim=llama_vim,
         unhurried_keys=args.unhurried_keys or None,
+        first_seed=args.first_seed,
     )
     return plan, args
 

@@ -38,6 +38,8 @@ class Plan:
     llama_vim: Path | None
     unhurried_keys: int | None = None
     """Keystrokes of an unhurried session (default: ``keys``)."""
+    first_seed: int = 1
+    """Seeds ``first_seed`` .. ``first_seed + seeds - 1`` (to add seeds to a kept run)."""
 
     def runs(self, client: str) -> list[tuple[str, int]]:
         """(label, reaction ms) of each run of ``client``; naive has no unhurried run (its
@@ -86,7 +88,7 @@ def run_plan(
             if reason:
                 log.warning("skipping %s on %s: %s", model, engine_name, reason)
                 continue
-            for seed in range(1, plan.seeds + 1):
+            for seed in range(plan.first_seed, plan.first_seed + plan.seeds):
                 for client in clients_for(plan, engine_name):
                     for run in plan.runs(client):
                         label = (model, engine_name, client, run[0])
