@@ -107,7 +107,8 @@ async def test_the_fim_prompt_reaches_llama_server_verbatim_as_special_tokens(
     assert sum("processing task" in line for line in server.lines[mark:]) == 1
     last = max(server.slots(), key=lambda slot: slot.get("id_task", -1))
     prompt = last["prompt"]  # as llama-server read it, special tokens written out
-    assert prompt.endswith("<|fim_middle|>") and "def fill(self, text):" in prompt, prompt
+    line = doc[:cursor].rpartition("\n")[2]  # the cursor line goes after the middle token
+    assert prompt.endswith("<|fim_middle|>" + line) and "def fill(self, text):" in prompt, prompt
     ids = server.tokenize(prompt)
     assert [i for i in ids if i in FIM_IDS] == list(FIM_IDS)  # each once, in order
     read = sum(after[k] - before[k] for k in ("prompt_tokens_total", "prompt_tokens_cached_total"))

@@ -104,6 +104,17 @@ class Nginx:
     def access_log(self) -> Path:
         return self.prefix / "logs" / "access.log"
 
+    def logged(self, text: str, timeout: float = 5.0) -> str:
+        """The access log once it contains ``text`` (or as it is after ``timeout``): nginx
+        writes a request's line in its log phase, after the response went out, so a client
+        that just got its answer may read the log before the line is there."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.access_log.read_text() if self.access_log.exists() else ""
+            if text in log or time.monotonic() >= deadline:
+                return log
+            time.sleep(0.02)  # a file has no event to wait on
+
     def start(self) -> Nginx:
         # The workers run as nobody (the master is root): they must reach the prefix.
         self.prefix.chmod(0o755)
