@@ -44,6 +44,8 @@ class BackendConfig:
     ca_file: str | None = None
     #: llama-server's slot for our prompts (``id_slot``); -1: the server picks.
     slot: int = 0
+    #: llama-server's second slot, for prefills of a wider window; -1: none.
+    spare_slot: int = 1
 
 
 def config_from(settings: Any, fallback: Endpoint) -> BackendConfig:
@@ -51,7 +53,12 @@ def config_from(settings: Any, fallback: Endpoint) -> BackendConfig:
     settings name no host. Hosts were checked when the settings were parsed."""
     hosts = tuple(parse_endpoint(h) for h in settings.hosts) or (fallback,)
     return BackendConfig(
-        hosts, settings.api, tuple(settings.headers), settings.tls.ca_file, settings.slot
+        hosts,
+        settings.api,
+        tuple(settings.headers),
+        settings.tls.ca_file,
+        settings.slot,
+        settings.spare_slot,
     )
 
 
@@ -72,7 +79,7 @@ def openai_member(
     from .openai import OpenAIClient, OpenAIProvider  # only servers that use it import it
 
     client = OpenAIClient(endpoint, headers=headers, verify=verify)
-    provider = OpenAIProvider(client, slot=config.slot)
+    provider = OpenAIProvider(client, slot=config.slot, spare_slot=config.spare_slot)
     return Member(client.host, provider, None, probe=provider.version, close=client.aclose)
 
 

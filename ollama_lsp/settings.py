@@ -112,6 +112,11 @@ class Settings:
     slot: int = key(
         0, "llama-server: the slot our prompts stay in (id_slot); -1: the server picks.", (-1, 1023)
     )
+    spare_slot: int = key(
+        1,
+        "llama-server: a second slot where pauses prefill a wider window; -1: none.",
+        (-1, 1023),
+    )
     #: Kept out of ``repr`` and stored unexpanded: ``${env:NAME}`` is filled in when sending.
     headers: Headers = key(
         (), "HTTP headers for every request.", checks.headers, show=checks.show_headers, secret=True

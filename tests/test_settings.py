@@ -45,6 +45,7 @@ def test_every_key_maps() -> None:
         "unloadPrevious": False,
         "api": "openai",
         "slot": 2,
+        "spareSlot": 3,
         "headers": {"X-Team": "ml"},
         "completion": {
             "debounceMs": 0,

@@ -56,12 +56,15 @@ Metrics per session (``analysis.py``; the table shows medians over seeds):
   request, the tokens that request took from the engine's cache over the last step's prompt
   tokens (capped at 100 %; a step cancelled before it answered leaves no numbers, so then the
   last step that answered), by the engine's own numbers: the double's records (prompt tokens
-  minus those evaluated), llama-server's answer ``timings`` (``cache_n`` of the slot it chose:
-  a prefill in another slot counts as not reused; a stream left before its last event says
-  only with ``return_progress``). Shown as the runs reusing >= 90 % of those measured, and the
-  median reuse; a run whose next request was cancelled before the engine said is not
-  measured, and a run at the session's end is not counted. Runs in the pause before the
-  first key (the file just opened) count too: the engine is the session's own.
+  minus those evaluated), llama-server's answer ``timings`` (``cache_n`` of the slot it chose;
+  a stream left before its last event says only with ``return_progress``). Runs are per slot:
+  the next request is the next one naming the run's ``id_slot`` (a prefill in our spare slot
+  is followed by the requests after it was promoted, not by those the main slot served
+  meanwhile; requests naming none are one slot). Shown as the runs reusing >= 90 % of those
+  measured, and the median reuse; a run whose next request was cancelled before the engine
+  said is not measured, and runs no request followed by the session's end are counted apart.
+  Runs in the pause before the first key (the file just opened) count too: the engine is the
+  session's own.
 - *prefill steps (tok)*: prefill requests, and the prompt tokens they made the engine evaluate:
   what the background work cost (the double counts a step once its evaluation starts;
   llama-server's numbers come with the answer, so a step cancelled before it is not counted).

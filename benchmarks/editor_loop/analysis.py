@@ -143,25 +143,30 @@ def classify(r: EngineRequest, pos: Positions, typed_at: list[tuple[float, int]]
 
 
 def prefill_reuse(requests: list[EngineRequest], kinds: list[str]) -> dict[str, float]:
-    """How much of each run of prefill steps (one-token requests in a row, in arrival order)
-    the next other request took from the engine's cache, by the engine's numbers: its cached
-    tokens over the last step's prompt (a step cancelled before it answered has no numbers:
-    the last one that answered; capped at 100 %). A run whose next request has no numbers
-    (cancelled before answering) is not measured; a run at the session's end has no next."""
+    """How much of each run of prefill steps (one-token requests in a row, in arrival order,
+    in one slot) the next other request in that slot took from the engine's cache, by the
+    engine's numbers: its cached tokens over the last step's prompt (a step cancelled before
+    it answered has no numbers: the last one that answered; capped at 100 %). Slots are told
+    apart by the ``id_slot`` a request names (a prefill in our spare slot is followed by the
+    requests after it is promoted, not by those still in the main slot meanwhile); requests
+    naming none are one slot. A run whose next request has no numbers (cancelled before
+    answering) is not measured; a run no request followed in its slot by the session's end
+    (one cut off in a spare slot, say) is counted apart."""
     reuse: list[float] = []
     unmeasured = 0
-    last: EngineRequest | None = None
+    last: dict[Any, EngineRequest | None] = {}
     for r, kind in zip(requests, kinds, strict=True):
+        slot = r.body.get("id_slot")
         if kind == "prefill":
-            if r.prompt_tokens is not None or last is None:
-                last = r
+            if r.prompt_tokens is not None or last.get(slot) is None:
+                last[slot] = r
             continue
-        if last is not None:
-            if r.cached is None or not last.prompt_tokens:
+        before = last.pop(slot, None)
+        if before is not None:
+            if r.cached is None or not before.prompt_tokens:
                 unmeasured += 1
             else:
-                reuse.append(min(100.0, 100 * r.cached / last.prompt_tokens))
-        last = None
+                reuse.append(min(100.0, 100 * r.cached / before.prompt_tokens))
     return {
         "prefill steps": kinds.count("prefill"),
         "prefill tokens evaluated": sum(
@@ -170,6 +175,7 @@ def prefill_reuse(requests: list[EngineRequest], kinds: list[str]) -> dict[str, 
         "prefill runs measured": len(reuse),
         "prefill runs reused >= 90 %": sum(1 for x in reuse if x >= 90),
         "prefill runs not measured": unmeasured,
+        "prefill runs never followed": sum(1 for r in last.values() if r is not None),
         "prefill reuse median %": statistics.median(reuse) if reuse else float("nan"),
     }
 

@@ -6,7 +6,7 @@
   when it finished, and how long its prompt was and how many of its tokens were really
   evaluated (the rest came from the prompt cache), from when evaluation started.
 - ``llama-server``: llama.cpp's own server (``tests/real/llama_server.py``: shared slots,
-  ``--cache-reuse 256``, ``--metrics``) behind a recording proxy (``proxy.py``): our server
+  ``--cache-reuse 256``, ``--metrics``; ``--no-cache-idle-slots`` as the README asks) behind a recording proxy (``proxy.py``): our server
   with ``api: "openai"``, llama.vim on ``/infill``. Evaluated tokens and compute time come from
   its ``/metrics``, read by the driver when typing starts and ends; per request, the answer's
   ``timings`` (``prompt_n`` evaluated, ``cache_n`` taken from the chosen slot's cache: in a
@@ -291,7 +291,9 @@ def start(name: str, model: str) -> Iterator[Engine]:
 
     weights = weights_path(model)
     assert weights is not None
-    with LlamaServer(weights, alias=model, threads=1) as server:
+    # --no-cache-idle-slots as our README asks: idle slots keep their prompt (by default
+    # a task in one slot clears the others), so a prefill can grow in our spare slot
+    with LlamaServer(weights, alias=model, threads=1, extra=("--no-cache-idle-slots",)) as server:
         anchor = log_anchor(server.lines)
         with RecordingProxy(server.url) as proxy:
             yield Engine(

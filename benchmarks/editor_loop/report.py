@@ -19,7 +19,8 @@ COLUMNS = (
         "prefill reuse ≥90 %",
         "runs of prefill steps whose next request took >= 90 % of the last step's prompt from "
         "the engine's cache, of the runs measured; the median reuse; runs whose next request "
-        "was cancelled before the engine's numbers came are not measured",
+        "was cancelled before the engine's numbers came are not measured; runs no request "
+        "followed in their slot by the session's end are counted apart",
     ),
     ("prefill steps (tok)", "one-token prefill requests, and the prompt tokens they evaluated"),
     ("keys", "keystrokes typed by hand"),
@@ -34,7 +35,7 @@ def _n(value: Any, digits: int = 0) -> str:
 
 def _reuse(m: dict[str, Any]) -> str:
     """The runs reusing >= 90 % of those measured ("k of n, median m %"), and how many runs
-    were not measured; "–" when no run was measured."""
+    were not measured or never followed; "–" when no run was measured."""
     n, unmeasured = m["prefill runs measured"], m["prefill runs not measured"]
     text = "–"
     if isinstance(n, int | float) and n > 0:
@@ -42,6 +43,9 @@ def _reuse(m: dict[str, Any]) -> str:
         text += f"{_n(m['prefill reuse median %'])} %"
     if isinstance(unmeasured, int | float) and unmeasured > 0:
         text += f", {_n(unmeasured)} not measured"
+    left = m.get("prefill runs never followed")
+    if isinstance(left, int | float) and left > 0:
+        text += f", {_n(left)} never followed"
     return text
 
 

@@ -13,6 +13,11 @@
   slot and the request lands where it is (llama-server picks the idle slot with the longest
   common start; a busy one is skipped). The prompt is exactly what the next request at this
   place sends first — same context block, same window start — so that request reuses it.
+  Where the model has a spare slot (``Profile.lanes``, llama-server's ``spareSlot``) the
+  wider window grows there, and completions move to it once it is whole: a wider window
+  starts earlier, so growing it in the one slot replaced the window held there, and a
+  prefill cut off by typing cost both; in the spare it costs nothing, and the next pause
+  goes on from where it stopped.
 - **Speculation**: right after a suggestion is shown, the suggestion that would follow it
   (as if accepted) is generated into the cache, only when its new prompt costs no more than
   one background step and nothing else is running; the request that comes after the user
@@ -134,33 +139,51 @@ class Prefill:
         if a is None or self._sizer.cheap(a):
             return  # the widest is affordable already: nothing to gain
         model = a.request.model
-        if self._meters.slot(model).cost(a.request.prompt) > GROWTH * self._sizer.cold_chars(model):
+        lane = self._lane(place)
+        # its new part: what neither the main slot nor the one it grows in holds (a spare slot
+        # evaluates the shared start again, but that is a few dozen tokens)
+        lanes = {self._meters.lane(model), lane}
+        new = min(self._meters.memory(model, n).cost(a.request.prompt) for n in lanes)
+        if new > GROWTH * self._sizer.cold_chars(model):
             return  # would outlast a pause; interrupted, it would cost the window held now
         self._stop = False
-        self.task = asyncio.create_task(self._run(a, place))
+        self.task = asyncio.create_task(self._run(a, place, lane))
 
-    async def _run(self, a: Assembly, place: Place) -> None:
+    def _lane(self, place: Place) -> int:
+        """Where the wider window grows: the spare lane when the model has one (cut off by
+        typing, it leaves the main lane's window alone and the next pause goes on with it);
+        else the main lane, whose window it then replaces."""
+        model = place.profile.model
+        main = self._meters.lane(model)
+        return 1 - main if place.profile.lanes > 1 and self._meters.spare_kept(model) else main
+
+    async def _run(self, a: Assembly, place: Place, lane: int) -> None:
         self._stats.prefills += 1
         self._background.prefill_started.set()
         prompt, model = a.request.prompt, a.request.model
-        slot = self._meters.slot(model)
+        slot = self._meters.memory(model, lane)
         with contextlib.suppress(ProviderError):
             while not self._stop and self._places.last() is place:
                 held = common_prefix_len(prompt, slot.text)
                 if held >= len(prompt):
-                    self._background.prefill_done.set()
+                    self._done(model, lane)
                     return
                 step = self._step.get(model) or self._sizer.step_chars(model)
                 end = step_end(prompt, held, step)
-                request = replace(a.request, prompt=prompt[:end], max_tokens=1)
+                request = replace(a.request, prompt=prompt[:end], max_tokens=1, lane=lane)
                 flight = Flight(model, a.windows.prefix, a.windows.suffix, request.prompt)
                 self._stats.prefill_steps += 1
                 started = self._clock()
                 await self._streamer.stream(request, flight, lambda _chunk: False, background=True)
                 self._learn(model, end - held, self._clock() - started)
                 if end == len(prompt):
-                    self._background.prefill_done.set()
+                    self._done(model, lane)
                     return
+
+    def _done(self, model: str, lane: int) -> None:
+        """The wider window is in ``lane``: completions go there now."""
+        self._meters.promote(model, lane)
+        self._background.prefill_done.set()
 
     def _learn(self, model: str, chars: int, seconds: float) -> None:
         size = next_step(chars, seconds)

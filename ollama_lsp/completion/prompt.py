@@ -34,6 +34,9 @@ class Profile:
     num_ctx: int
     #: The largest windows the context allows; the engine asks for smaller ones when slow.
     budget: ContextBudget
+    #: Server slots kept apart for us (``ProviderCapabilities.lanes``): with 2, a prefill grows
+    #: the wider window in the spare one (``background.Prefill``).
+    lanes: int = 1
 
     @property
     def uses_suffix(self) -> bool:
@@ -49,7 +52,7 @@ def build_profile(model: str, caps: ProviderCapabilities, settings: CompletionSe
     )
     num_ctx = max(256, min(settings.context_tokens, caps.context_window))
     budget = budget_for(num_ctx, settings.max_tokens, settings.prefix_lines, settings.suffix_lines)
-    return Profile(model=model, template=template, num_ctx=num_ctx, budget=budget)
+    return Profile(model, template, num_ctx, budget, lanes=caps.lanes)
 
 
 def full_budget(settings: CompletionSettings) -> ContextBudget:

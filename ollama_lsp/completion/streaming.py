@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from ..provider import AiProvider, CodeCompletionRequest, TextChunk
 from .flights import Flight
@@ -49,7 +50,8 @@ class Streamer:
         A ``background`` step (a prefill's) is not interrupted: a real request waits for it
         to end, so what it evaluated stays in the slot and the request goes to that slot
         (an engine with several slots would give a request arriving meanwhile another one,
-        cold).
+        cold). A real request goes to the model's main lane (``ModelMeters.lane``); a
+        background one names its own.
         """
         if background:
             self._no_step.clear()
@@ -61,6 +63,9 @@ class Streamer:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(BACKGROUND_WAIT_S):
                     await self._no_step.wait()
+        lane = self._meters.lane(request.model)
+        if request.lane != lane:
+            request = replace(request, lane=lane)
         return await self._stream(request, flight, feed)
 
     async def _stream(
@@ -69,8 +74,9 @@ class Streamer:
         flight: Flight,
         feed: Callable[[TextChunk], bool],
     ) -> TextChunk | None:
-        slot = self._meters.slot(request.model)
+        slot = self._meters.memory(request.model, request.lane)
         new_chars = slot.cost(request.prompt)
+        self._meters.ran(request.model, request.lane)
         started = self._clock()
         final: TextChunk | None = None
         try:
@@ -106,6 +112,9 @@ class Streamer:
         speed.learn_chars_per_token(len(request.prompt), final.prompt_tokens)
         evaluated = int(new_chars / speed.chars_per_token)  # the count is the whole prompt
         speed.observe(evaluated, final.prompt_eval_ns, 0)
+        if final.cached_tokens is not None and request.lane == self._meters.lane(request.model):
+            expected = int((len(request.prompt) - new_chars) / speed.chars_per_token)
+            self._meters.check_kept(request.model, expected, final.cached_tokens)
 
     def _learn_first_token(self, model: str, new_chars: int, seconds: float) -> None:
         """Time to first token bounds the evaluation speed when no final metrics come."""

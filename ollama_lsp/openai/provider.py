@@ -42,7 +42,7 @@ class OpenAIProvider(AiProvider):
     """Completion and chat over one ``OpenAIClient``; ``OpenAIProvider(OpenAIClient(endpoint,
     headers=..., verify=...))``."""
 
-    def __init__(self, client: OpenAIClient, *, slot: int = 0) -> None:
+    def __init__(self, client: OpenAIClient, *, slot: int = 0, spare_slot: int = -1) -> None:
         self.client = client
         #: llama-server's slot our prompts stay in, sent as ``id_slot`` (-1: none sent).
         #: Why pin: llama-server gives a request the idle slot with the longest common start,
@@ -51,6 +51,11 @@ class OpenAIProvider(AiProvider):
         #: scratch (``cache_n`` 0). Pinned, it waits for that batch and finds its prompt
         #: (llama.vim pins slot 0 the same way).
         self.slot = slot
+        #: A second slot (lane 1), where a pause prefills a wider window while ``slot`` keeps
+        #: the window completions use: a prefill cut off by typing then costs nothing, and
+        #: the next pause goes on with it (-1: none; prefills go to ``slot``). A server with
+        #: fewer slots wraps the number around (``get_slot_by_id``), so with ``-np 1`` set -1.
+        self.spare_slot = spare_slot
         self._listing: asyncio.Future[ModelListing | None] | None = None
 
     def name(self) -> str:
@@ -84,11 +89,20 @@ class OpenAIProvider(AiProvider):
             supports_insert=False,  # we send the FIM tokens ourselves (raw prompts)
             context_window=(served and served.context_window) or FALLBACK_CONTEXT_WINDOW,
             template="",
+            lanes=len(self._slots(served)) or 1,
         )
 
+    def _slots(self, served: ServedModel | None) -> tuple[int, ...]:
+        """The ``id_slot`` of each lane we may use: none unless the server is llama-server
+        (only it knows ``id_slot``; vLLM and the rest never see it)."""
+        if served is None or served.owned_by != LLAMA_SERVER_OWNER or self.slot < 0:
+            return ()
+        if self.spare_slot < 0 or self.spare_slot == self.slot:
+            return (self.slot,)
+        return (self.slot, self.spare_slot)
+
     async def complete_code(self, request: CodeCompletionRequest) -> AsyncIterator[TextChunk]:
-        served = await self._served(request.model)
-        llama_server = served is not None and served.owned_by == LLAMA_SERVER_OWNER
+        slots = self._slots(await self._served(request.model))
         stream = self.client.complete_stream(
             request.model,
             request.prompt,
@@ -98,7 +112,7 @@ class OpenAIProvider(AiProvider):
             top_p=request.top_p,
             stop=request.stop,
             logprobs=min(request.top_logprobs, MAX_ALTERNATIVES),
-            slot=self.slot if llama_server and self.slot >= 0 else None,
+            slot=slots[min(request.lane, len(slots) - 1)] if slots else None,
         )
         async for chunk in stream:
             if chunk.finish_reason:
@@ -109,6 +123,7 @@ class OpenAIProvider(AiProvider):
                     done_reason=chunk.finish_reason,
                     prompt_tokens=usage.prompt_tokens if usage else None,
                     generated_tokens=usage.completion_tokens if usage else None,
+                    cached_tokens=usage.cached_tokens if usage else None,
                 )
             else:
                 yield TextChunk(text=chunk.text, alternatives=chunk.alternatives)

@@ -79,6 +79,9 @@ class ModelListing:
 class Usage:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    #: ``prompt_tokens_details.cached_tokens``: the prompt tokens the server took from its
+    #: cache (llama-server: from the slot; vLLM with prefix caching); None when not said.
+    cached_tokens: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,11 @@ def model_listing(data: dict[str, Any], server: str = "") -> ModelListing:
 def _usage(value: Any) -> Usage | None:
     if not isinstance(value, dict):
         return None
-    return Usage(_count(value.get("prompt_tokens")), _count(value.get("completion_tokens")))
+    details = value.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return Usage(
+        _count(value.get("prompt_tokens")), _count(value.get("completion_tokens")), _count(cached)
+    )
 
 
 def _first_choice(data: dict[str, Any]) -> dict[str, Any]:

@@ -43,6 +43,10 @@ class ProviderCapabilities:
     supports_insert: bool
     context_window: int
     template: str = ""
+    #: Server slots we may keep apart (``CodeCompletionRequest.lane``): 2 where the client
+    #: picks the slot (llama-server's ``id_slot``), so a prefill can grow a wider window in a
+    #: spare slot without evicting the one completions use; 1 elsewhere.
+    lanes: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,10 @@ class CodeCompletionRequest:
     #: Which document asks (its uri): a pool of hosts sends a document's requests to the host
     #: that served it last, whose prompt cache holds this document's prompt start.
     affinity: str = ""
+    #: Which of our slots on the server evaluates it (below ``ProviderCapabilities.lanes``):
+    #: lane 0 is the ``slot`` setting, lane 1 the ``spareSlot``; a backend with one lane
+    #: ignores it.
+    lane: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,9 @@ class TextChunk:
     generated_tokens: int | None = None
     #: How long the backend spent evaluating ``prompt_tokens`` (learns the prompt budget).
     prompt_eval_ns: int | None = None
+    #: Of ``prompt_tokens``, those the backend took from its cache, when it says (OpenAI's
+    #: ``prompt_tokens_details.cached_tokens``): tells whether a slot kept what we left there.
+    cached_tokens: int | None = None
     #: With ``top_logprobs``: the most probable tokens at this chunk's (first) token,
     #: most probable first, the sampled one among them.
     alternatives: tuple[str, ...] = ()

@@ -138,11 +138,18 @@ def sse(text: str, prompt_n: int, cache_n: int) -> bytearray:
 
 
 def served(
-    prompt: str, arrive: float, numbers: tuple[int, int] | None, *, step: bool = False
+    prompt: str,
+    arrive: float,
+    numbers: tuple[int, int] | None,
+    *,
+    step: bool = False,
+    slot: int | None = None,
 ) -> EngineRequest:
     """A llama-server request through the proxy: ``numbers`` (prompt_n, cache_n), or None for
-    one cancelled before its last event."""
-    body = {"prompt": prompt, "max_tokens": 1 if step else 32, "stream": True}
+    one cancelled before its last event; ``slot``: the ``id_slot`` it names."""
+    body: dict = {"prompt": prompt, "max_tokens": 1 if step else 32, "stream": True}
+    if slot is not None:
+        body["id_slot"] = slot
     data = sse("x", *numbers) if numbers else bytearray(b'data: {"choices": []}\n\n')
     return engines.from_exchange(
         Exchange("/v1/completions", body, arrive, arrive, arrive, 200, data)
@@ -214,6 +221,19 @@ def test_a_request_reusing_little_of_the_steps_and_a_second_run() -> None:
     metrics, reuse, cost = reuse_column(requests)
     assert metrics["prefill runs measured"] == 2 and metrics["prefill runs reused >= 90 %"] == 1
     assert (reuse, cost) == ("1 of 2, median 55 %", "3 (80)")
+
+
+def test_a_run_in_a_spare_slot_is_followed_by_the_next_request_in_that_slot() -> None:
+    requests = [
+        served(STEPS[0], 1.5, (1, 0), step=True, slot=1),
+        served(FULL, 1.7, (3, 90), slot=0),  # typing goes on in the main slot meanwhile
+        served(STEPS[1], 3.0, (39, 1), step=True, slot=1),  # the next pause goes on
+        served(FULL, 4.0, (3, 40), slot=1),  # promoted: the spare is the main slot now
+        served(STEPS[0], 5.0, (1, 0), step=True, slot=0),  # cut off, and nothing follows
+    ]
+    metrics, reuse, _ = reuse_column(requests)
+    assert metrics["prefill runs measured"] == 1 and metrics["prefill runs never followed"] == 1
+    assert reuse == "1 of 1, median 100 %, 1 never followed"
 
 
 def test_a_next_request_cancelled_before_answering_is_not_measured() -> None:

@@ -7,6 +7,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator, Sequence
 
+from ollama_lsp.completion.budget import common_prefix_len
 from ollama_lsp.ollama.types import ModelInfo, PullProgress
 from ollama_lsp.provider import (
     AiProvider,
@@ -24,6 +25,13 @@ class FakeProvider(AiProvider):
     def __init__(self, *, context_window: int = 16384, insert: bool = True) -> None:
         self.context_window = context_window
         self.insert = insert
+        #: Slots kept apart for us (llama-server with a spare slot: 2).
+        self.lanes = 1
+        #: With ``eval_rate``, the prompt each lane's slot holds (the final chunk says how many
+        #: tokens came from it); ``clears_idle``: starting a request clears the other slots,
+        #: as llama-server's default ``--cache-idle-slots`` does with its unified KV cache.
+        self.slots: dict[int, str] = {}
+        self.clears_idle = False
         self.responses: list[str] = []
         self.default = "return a + b"
         #: The cursor line's indentation, which the model writes again after token healing.
@@ -69,6 +77,7 @@ class FakeProvider(AiProvider):
             supports_chat=True,
             supports_insert=self.insert,
             context_window=self.context_window,
+            lanes=self.lanes,
         )
 
     async def complete_code(self, request: CodeCompletionRequest) -> AsyncIterator[TextChunk]:
@@ -98,11 +107,16 @@ class FakeProvider(AiProvider):
                 yield TextChunk(token)
             finished = True
             self.finished += 1
-            tokens, ns = 1, None
+            tokens, ns, cached = 1, None, None
             if self.eval_rate is not None:
                 rate, chars_per_token = self.eval_rate
                 tokens = max(1, int(len(request.prompt) / chars_per_token))
                 ns = int(tokens / rate * 1e9)
+                held = common_prefix_len(request.prompt, self.slots.get(request.lane, ""))
+                cached = int(held / chars_per_token)
+                if self.clears_idle:
+                    self.slots.clear()
+                self.slots[request.lane] = request.prompt
             yield TextChunk(
                 "",
                 done=True,
@@ -110,6 +124,7 @@ class FakeProvider(AiProvider):
                 prompt_tokens=tokens,
                 generated_tokens=1,
                 prompt_eval_ns=ns,
+                cached_tokens=cached,
             )
         finally:
             if not finished:

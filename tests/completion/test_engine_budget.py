@@ -97,6 +97,72 @@ async def test_a_real_request_waits_only_for_the_running_step() -> None:
     assert len(provider.requests) == sent + 1
 
 
+async def test_with_a_spare_slot_the_wider_window_grows_there_and_completions_follow() -> None:
+    provider = slow_provider()
+    provider.lanes = 2
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    async with asyncio.timeout(PREFILL_IDLE_S + 2):
+        await engine.background.prefill_done.wait()
+    cold, *steps = provider.requests
+    assert cold.lane == 0 and steps and all(step.lane == 1 for step in steps)
+    await engine.complete(big_query(BIG + "z", CURSOR + 1))
+    after = provider.requests[-1]
+    assert after.lane == 1  # the spare holds the wider window: it is the main slot now
+    shared = common_prefix_len(after.prompt, steps[-1].prompt)
+    assert shared >= len(steps[-1].prompt) - len(" <SUF> <MID>")
+
+
+async def test_a_prefill_cut_off_in_the_spare_slot_costs_the_held_window_nothing() -> None:
+    provider = slow_provider()
+    provider.lanes = 2
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    cold = provider.requests[-1]
+    provider.first_token_s = 0.2
+    async with asyncio.timeout(PREFILL_IDLE_S + 2):
+        await engine.background.prefill_started.wait()
+    await asyncio.sleep(0.3)  # a step or two, then the user types on
+    await engine.complete(big_query(BIG + "(", CURSOR + 1))
+    typed_on = provider.requests[-1]
+    cut = [r for r in provider.requests if r.max_tokens == 1]
+    assert typed_on.lane == 0  # completions stay where the held window is...
+    held = engine._meters.memory(cold.model, 0)
+    assert held.text.startswith(typed_on.prompt)
+    assert common_prefix_len(typed_on.prompt, cold.prompt) >= len(cold.prompt) - 64  # ...cheap
+    provider.first_token_s = 0.0
+    engine.background.prefill_done.clear()
+    async with asyncio.timeout(PREFILL_IDLE_S + 5):
+        await engine.background.prefill_done.wait()
+    resumed = [r for r in provider.requests[len(cut) + 2 :] if r.max_tokens == 1]
+    # the next pause goes on from the last step, in the spare slot
+    assert resumed[0].prompt.startswith(cut[-1].prompt) and len(resumed[0].prompt) > len(
+        cut[-1].prompt
+    )
+    assert all(r.lane == 1 for r in resumed)
+
+
+async def test_a_server_that_drops_our_slot_while_the_spare_runs_gets_one_lane() -> None:
+    provider = slow_provider()
+    provider.lanes, provider.clears_idle = 2, True  # llama-server's default --cache-idle-slots
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    provider.first_token_s = 0.2
+    async with asyncio.timeout(PREFILL_IDLE_S + 2):
+        await engine.background.prefill_started.wait()
+    await asyncio.sleep(0.3)  # cut off after a step or two, in the spare slot
+    await engine.complete(big_query(BIG + "(", CURSOR + 1))
+    assert provider.requests[-1].lane == 0
+    model = provider.requests[-1].model
+    assert not engine._meters.spare_kept(model)  # the answer said: nothing came from the cache
+    provider.first_token_s = 0.0
+    sent = len(provider.requests)
+    engine.background.prefill_done.clear()
+    async with asyncio.timeout(PREFILL_IDLE_S + 5):
+        await engine.background.prefill_done.wait()
+    assert all(r.lane == 0 for r in provider.requests[sent:])  # the next prefill: one slot
+
+
 async def test_a_flowing_generation_that_times_out_lands_in_the_cache() -> None:
     provider = FakeProvider()
     provider.default = "return a + b + c + d"

@@ -167,3 +167,33 @@ async def test_model_management_needs_ollama(provider: OpenAIProvider, fake: Fak
         async for _ in provider.pull_model("codellama:7b-code"):
             pass
     assert fake.url in caught.value.message and 'ollama.api = "openai"' in caught.value.message
+
+
+async def test_on_llama_server_each_lane_is_a_slot_of_its_own(
+    client: Any, fake: FakeOpenAI
+) -> None:
+    fake.model_extra = {"owned_by": "llamacpp"}  # as llama-server lists its model
+    provider = OpenAIProvider(client, slot=2, spare_slot=3)
+    assert (await provider.capabilities(MODEL)).lanes == 2
+    await complete(provider, lane=0)
+    await complete(provider, lane=1)
+    assert [r.body["id_slot"] for r in fake.requests_to("/v1/completions")] == [2, 3]
+
+
+async def test_without_a_spare_slot_every_lane_is_the_one_slot(
+    client: Any, fake: FakeOpenAI
+) -> None:
+    fake.model_extra = {"owned_by": "llamacpp"}
+    provider = OpenAIProvider(client, slot=2, spare_slot=-1)
+    assert (await provider.capabilities(MODEL)).lanes == 1
+    await complete(provider, lane=1)
+    assert [r.body["id_slot"] for r in fake.requests_to("/v1/completions")] == [2]
+
+
+async def test_other_servers_have_one_lane_and_never_see_a_slot(
+    client: Any, fake: FakeOpenAI
+) -> None:
+    provider = OpenAIProvider(client, slot=0, spare_slot=1)  # owned_by "me": not llama-server
+    assert (await provider.capabilities(MODEL)).lanes == 1
+    await complete(provider, lane=1)
+    assert all("id_slot" not in r.body for r in fake.requests_to("/v1/completions"))

@@ -229,6 +229,15 @@ def test_usage_chunk_without_choices() -> None:
     assert parsed.text == "" and parsed.usage is not None and parsed.usage.prompt_tokens == 5
 
 
+def test_usage_says_the_cached_prompt_tokens_when_the_server_does() -> None:
+    usage = {"prompt_tokens": 40, "completion_tokens": 1}  # llama-server, vLLM: as OpenAI
+    said = completion_chunk({"usage": {**usage, "prompt_tokens_details": {"cached_tokens": 38}}})
+    assert said.usage is not None and said.usage.cached_tokens == 38
+    for details in (None, {}, {"cached_tokens": -3}, {"cached_tokens": "38"}, [38]):
+        odd = completion_chunk({"usage": {**usage, "prompt_tokens_details": details}})
+        assert odd.usage is not None and odd.usage.cached_tokens is None, details
+
+
 def test_model_listing_reads_a_stated_context_only() -> None:
     listing = model_listing(
         {

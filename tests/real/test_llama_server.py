@@ -121,3 +121,41 @@ async def test_a_prompt_past_the_context_is_one_clear_error(client: OpenAIClient
     with pytest.raises(ContextExceeded) as caught:
         [c async for c in client.complete_stream(QWEN_05B, "x " * (CTX + 100), max_tokens=4)]
     assert f"{CTX} tokens" in str(caught.value) and "--ctx-size" in str(caught.value)
+
+
+async def lanes_run(client: OpenAIClient, server: LlamaServer) -> int | None:
+    """Our main lane (slot 0), then a wider prompt in the spare lane (slot 1), then the main
+    lane again: what the last answer says it took from the cache."""
+    provider = OpenAIProvider(client, slot=0, spare_slot=1)
+    assert (await provider.capabilities(QWEN_05B)).lanes == 2
+    main = FIM.replace("def add", "def main_lane")
+    wider = "<|fim_prefix|>import math\n\n" + FIM.removeprefix("<|fim_prefix|>")
+    final = None
+    for prompt, lane in ((main, 0), (wider, 1), (main, 0)):
+        request = CodeCompletionRequest(QWEN_05B, prompt, raw=True, max_tokens=1, lane=lane)
+        final = [chunk async for chunk in provider.complete_code(request)][-1]
+        newest = max(server.slots(), key=lambda slot: slot.get("id_task", -1))
+        assert newest["id"] == lane  # id_slot 0, 1, 0
+    assert final is not None and final.prompt_tokens == len(server.tokenize(main))
+    return final.cached_tokens
+
+
+async def test_by_default_llama_server_drops_our_slot_while_another_runs(
+    client: OpenAIClient, server: LlamaServer
+) -> None:
+    # --cache-idle-slots (on by default) saves idle slots to the RAM cache and clears them
+    # when a task starts; a request pinned to a cleared slot skips that cache
+    # (ggml-org/llama.cpp#28139). The answer says so, and that is what our engine checks.
+    assert await lanes_run(client, server) == 0
+
+
+async def test_with_idle_slots_kept_the_main_slot_keeps_its_prompt() -> None:
+    _, weights = need(QWEN_05B)
+    with LlamaServer(weights, QWEN_05B, ctx=CTX, extra=("--no-cache-idle-slots",)) as kept:
+        c = OpenAIClient(kept.url)
+        try:
+            cached = await lanes_run(c, kept)
+        finally:
+            await c.aclose()
+        main = FIM.replace("def add", "def main_lane")
+        assert cached == len(kept.tokenize(main)) - 1  # all but the one it must evaluate
