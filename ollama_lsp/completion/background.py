@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from ..provider import ProviderError
@@ -53,6 +54,21 @@ PREFILL_IDLE_S = 0.8
 #: latency target affords: one that outlasts a pause is cut off by the next keystroke, and
 #: on an engine with one slot for us the window it held is gone then too.
 GROWTH = 3.0
+#: Pauses (at least ``PREFILL_IDLE_S`` long) remembered to judge how long this one will last.
+PAUSES_KEPT = 24
+#: Fewer recent pauses than this that lasted as long as the one now: no evidence against.
+PAUSE_EVIDENCE = 3
+
+
+def likely_to_last(pauses: Sequence[float], idle: float, more: float) -> bool:
+    """Whether a pause that has lasted ``idle`` seconds will last ``more`` seconds more, by the
+    user's recent pauses: at least half of those that lasted ``idle`` lasted ``idle + more``
+    too. With fewer than ``PAUSE_EVIDENCE`` that lasted ``idle`` — early on, or a pause longer
+    than most, when the user is reading or away — nothing speaks against it."""
+    reached = [p for p in pauses if p >= idle]
+    if len(reached) < PAUSE_EVIDENCE:
+        return True
+    return 2 * sum(1 for p in reached if p >= idle + more) >= len(reached)
 
 
 def step_end(prompt: str, held: int, step: int) -> int:
@@ -98,6 +114,10 @@ class Prefill:
         #: Characters per step, per model, learned from how long steps really take.
         self._step: dict[str, int] = {}
         self._stop = False
+        #: When the last answer came, while no key has been typed since.
+        self._quiet_since: float | None = None
+        #: The user's recent pauses of at least ``PREFILL_IDLE_S``, in seconds.
+        self.pauses: deque[float] = deque(maxlen=PAUSES_KEPT)
         #: The running (or last) prefill.
         self.task: asyncio.Task[None] | None = None
 
@@ -105,19 +125,30 @@ class Prefill:
         return self.task is not None and not self.task.done()
 
     def hold(self) -> None:
-        """A request came: no new prefill, no next step (a running step ends on its own)."""
+        """A request or an edit came: no new prefill, no next step (a running step ends on
+        its own); the pause it ends is remembered."""
+        if self._quiet_since is not None:
+            pause = self._clock() - self._quiet_since
+            if pause >= PREFILL_IDLE_S:
+                self.pauses.append(pause)
+            self._quiet_since = None
         self._stop = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._disarm()
 
     def arm(self) -> None:
         """A request was answered: prefill once the user has paused for ``PREFILL_IDLE_S``."""
         if not self._settings().completion.prefill:
             return
-        self.hold()
+        self._stop = True
+        self._disarm()
+        self._quiet_since = self._clock()
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(PREFILL_IDLE_S, self._start)
+
+    def _disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def cancel(self) -> None:
         """Stop now, mid-step (the document closed, the server stops)."""
@@ -130,7 +161,7 @@ class Prefill:
         if self.running() or self._dispatch.busy() or self._dispatch.late:
             # the last step of a stopped prefill, a speculation or a late answer is still
             # streaming: look again once it is done
-            self._timer = asyncio.get_running_loop().call_later(PREFILL_IDLE_S / 2, self._start)
+            self._look_again()
             return
         place = self._places.last()
         if place is None or place.profile.model != self._settings().model:
@@ -146,8 +177,25 @@ class Prefill:
         new = min(self._meters.memory(model, n).cost(a.request.prompt) for n in lanes)
         if new > GROWTH * self._sizer.cold_chars(model):
             return  # would outlast a pause; interrupted, it would cost the window held now
+        if lane == self._meters.lane(model) and not self._lasts(model, new):
+            # in the one slot, cut off by typing it would cost the window held there too:
+            # look again while the pause goes on (a longer one is likelier to last)
+            self._look_again()
+            return
         self._stop = False
         self.task = asyncio.create_task(self._run(a, place, lane))
+
+    def _look_again(self) -> None:
+        self._timer = asyncio.get_running_loop().call_later(PREFILL_IDLE_S / 2, self._start)
+
+    def _lasts(self, model: str, chars: int) -> bool:
+        """Whether the pause now will likely last while ``chars`` of prompt are prefilled, at
+        the pace steps have been taking."""
+        if self._quiet_since is None:
+            return False
+        step = self._step.get(model) or self._sizer.step_chars(model)
+        seconds = chars / step * BACKGROUND_STEP_S
+        return likely_to_last(self.pauses, self._clock() - self._quiet_since, seconds)
 
     def _lane(self, place: Place) -> int:
         """Where the wider window grows: the spare lane when the model has one (cut off by

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_lsp.completion.background import next_step, step_end
+from ollama_lsp.completion.background import likely_to_last, next_step, step_end
 from ollama_lsp.completion.budget import BACKGROUND_STEP_S, MIN_STEP_CHARS
 
 PROMPT = "<|fim_prefix|>def area(r):\n    return 3.14 * r * r\n\ndef perimeter(r):\n<|fim_suffix|>"
@@ -46,3 +46,16 @@ def test_never_below_the_smallest_step() -> None:
 
 def test_no_measure_no_change() -> None:
     assert next_step(30, 0.0) is None
+
+
+def test_a_pause_is_judged_by_the_recent_ones_that_lasted_as_long() -> None:
+    pauses = [1.0, 1.2, 1.5, 2.0, 2.5, 9.0]
+    assert likely_to_last(pauses, 0.8, 0.5)  # 4 of the 6 that reached 0.8 s reached 1.3 s
+    assert not likely_to_last(pauses, 0.8, 3.0)  # 1 of 6 lasted 3.8 s
+    assert not likely_to_last(pauses, 1.4, 3.0)  # 1 of the 4 that reached 1.4 s
+    assert likely_to_last(pauses, 2.2, 3.0)  # longer than all but 2: nothing speaks against
+
+
+def test_early_on_nothing_speaks_against_a_pause_lasting() -> None:
+    assert likely_to_last([], 0.8, 60.0)
+    assert likely_to_last([1.0, 1.0], 0.8, 60.0)

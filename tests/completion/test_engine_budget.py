@@ -97,6 +97,18 @@ async def test_a_real_request_waits_only_for_the_running_step() -> None:
     assert len(provider.requests) == sent + 1
 
 
+async def test_in_one_slot_a_prefill_waits_for_a_pause_likely_to_outlast_it() -> None:
+    provider = slow_provider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    engine._prefiller.pauses.extend([2.0] * 5)  # the user's recent pauses: 2 s each
+    await engine.complete(big_query())
+    with pytest.raises(TimeoutError):  # a prefill of ~2 s would be cut off by the next key
+        async with asyncio.timeout(1.8):
+            await engine.background.prefill_started.wait()
+    async with asyncio.timeout(2):  # a pause longer than the recent ones: it may last
+        await engine.background.prefill_started.wait()
+
+
 async def test_with_a_spare_slot_the_wider_window_grows_there_and_completions_follow() -> None:
     provider = slow_provider()
     provider.lanes = 2
