@@ -1,5 +1,5 @@
 """python -m benchmarks.editor_loop [--models M[,M]] [--engines double,llama-server]
-[--clients ours,naive,llama.vim] [--reaction 100,250] [--seeds 2] [--keys N] [--llama-vim DIR]
+[--clients ours,naive,llama.vim[,no-bg]] [--reaction 100,250] [--seeds 2] [--keys N] [--llama-vim DIR]
 [--no-unhurried] [--keep DIR] [--json FILE] | --smoke | --reanalyse DIR
 
 Prints the markdown table (see ``report.py`` for the columns, ``__init__`` for the method)."""
@@ -40,7 +40,7 @@ def parse(argv: list[str] | None = None) -> tuple[runs.Plan, argparse.Namespace]
     p = argparse.ArgumentParser(prog="python -m benchmarks.editor_loop", description=__doc__)
     p.add_argument("--models", type=_list, default=["qwen2.5-coder:0.5b"])
     p.add_argument("--engines", type=_list, default=["double", "llama-server"])
-    p.add_argument("--clients", type=_list, default=list(runs.CLIENTS))
+    p.add_argument("--clients", type=_list, default=list(runs.DEFAULT_CLIENTS))
     p.add_argument("--reaction", type=lambda s: [int(x) for x in _list(s)], default=[100, 250])
     p.add_argument("--seeds", type=int, default=2)
     p.add_argument("--first-seed", type=int, default=1, help="(to add seeds to a kept run)")

@@ -2,7 +2,8 @@
 
 A session is one client typing the corpus once: a model, an engine, a client (``ours``: the
 plugin with default settings; ``naive``: the same plugin, the server with no debounce, no
-cache, no prefill and no speculation; ``llama.vim``: on llama-server only), a seed (the
+cache, no prefill and no speculation; ``no-bg``: ours without prefill and speculation, to
+tell what the background work adds; ``llama.vim``: on llama-server only), a seed (the
 typist's rhythm) and a run (real time with a reaction time, or unhurried). Each session gets
 a freshly started engine, so no session inherits another's prompt cache.
 """
@@ -23,7 +24,11 @@ NAIVE = {
     "completion": {"debounceMs": 0, "prefill": False, "speculate": False},
     "cache": {"maxEntries": 0},
 }
-CLIENTS = ("ours", "naive", "llama.vim")
+#: Ours without the background work (prefill, speculation): what that work adds.
+NO_BACKGROUND = {"completion": {"prefill": False, "speculate": False}}
+DEFAULT_CLIENTS = ("ours", "naive", "llama.vim")
+CLIENTS = (*DEFAULT_CLIENTS, "no-bg")
+SETTINGS = {"naive": NAIVE, "no-bg": NO_BACKGROUND}
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,10 @@ class Plan:
     """Seeds ``first_seed`` .. ``first_seed + seeds - 1`` (to add seeds to a kept run)."""
 
     def runs(self, client: str) -> list[tuple[str, int]]:
-        """(label, reaction ms) of each run of ``client``; naive has no unhurried run (its
-        prompts are ours without the reuse, so unhurried it would repeat ours)."""
+        """(label, reaction ms) of each run of ``client``; naive and no-bg have no unhurried
+        run (their prompts are ours without the reuse, so unhurried they would repeat ours)."""
         found = [(f"real time, Tab after {r} ms", r) for r in self.reactions]
-        if self.unhurried and client != "naive":
+        if self.unhurried and client not in SETTINGS:
             found.append(("unhurried", 0))
         return found
 
@@ -62,7 +67,7 @@ def session(
         s.client, s.llama_vim_dir = "llamavim", llama_vim
         s.llama_config = neovim.llama_vim_config(engine.infill)
     else:
-        settings = NAIVE if client == "naive" else {}
+        settings = SETTINGS.get(client, {})
         s.setup = neovim.ours_setup(engine.host, engine.model, api=engine.api, settings=settings)
     return s
 
