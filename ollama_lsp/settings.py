@@ -80,9 +80,7 @@ class CompletionSettings:
     #: The windows shrink to fit, using the speed Ollama reports (completion/budget.py).
     prompt_latency_ms: int = key(1000, "Most time (ms) for new prompt tokens.", (50, 600_000))
     prefill: bool = key(True, "Evaluate the window at the cursor while you pause.")
-    #: Off by default: in the editor loop it cost a fifth of the accepted characters and
-    #: 16 points of engine time (two thirds of speculations assumed a wrong suggestion).
-    speculate: bool = key(False, "After a suggestion, prepare the next one (idle only).")
+    speculate: bool = key(True, "After a suggestion, prepare the next one (idle only).")
     #: 1 by default: the answer carries all of them, so on a CPU each one more adds its whole
     #: generation time to the wait; raise it on a GPU.
     candidates: int = key(1, "Alternatives offered on an explicit invoke.", (1, 8))

@@ -47,10 +47,11 @@ class Plan:
     """Seeds ``first_seed`` .. ``first_seed + seeds - 1`` (to add seeds to a kept run)."""
 
     def runs(self, client: str) -> list[tuple[str, int]]:
-        """(label, reaction ms) of each run of ``client``; naive and no-bg have no unhurried
-        run (their prompts are ours without the reuse, so unhurried they would repeat ours)."""
+        """(label, reaction ms) of each run of ``client``; naive has no unhurried run (its
+        prompts are ours without the reuse, so unhurried it would repeat ours; no-bg's
+        windows differ from ours, since no prefill widens them)."""
         found = [(f"real time, Tab after {r} ms", r) for r in self.reactions]
-        if self.unhurried and client not in SETTINGS:
+        if self.unhurried and client != "naive":
             found.append(("unhurried", 0))
         return found
 
