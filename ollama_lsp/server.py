@@ -173,7 +173,8 @@ class OllamaLanguageServer(LanguageServer):
                             "p50Ms": stats.p50_ms(), "accepted": stats.accepted,
                             "timeouts": stats.timeouts, "landedLate": stats.landed_late,
                             "prefills": stats.prefills, "speculations": stats.speculations,
-                            "speculationHits": stats.speculation_hits},
+                            "speculationHits": stats.speculation_hits,
+                            "speculationsUnsure": stats.speculations_unsure},
             "suggestions": engine.counts.to_json(),
         }  # fmt: skip
 

@@ -22,7 +22,10 @@
   (as if accepted) is generated into the cache, only when its new prompt costs no more than
   one background step and nothing else is running; the request that comes after the user
   accepts finds it cached (same prompt, so same key) or follows it. Any real request cancels
-  it (a generation stops at the next token).
+  it (a generation stops at the next token). It is only reused if the user takes the shown
+  suggestion whole, so it runs only when the model was sure of that suggestion: the
+  probability it gave the suggestion's tokens is at least ``SURE`` (``logprobs``). Without
+  them (a backend that sends none) nothing tells, and it runs as before.
 
 No LSP and no HTTP here.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -58,16 +62,25 @@ GROWTH = 3.0
 PAUSES_KEPT = 24
 #: Fewer recent pauses than this that lasted as long as the one now: no evidence against.
 PAUSE_EVIDENCE = 3
+#: A pause this long, before the user's pauses are known, is taken for reading: it lasts.
+READING_S = 3.0
+#: Speculate past a suggestion only when the model gave it at least this probability: the
+#: speculation is reused only if the user takes the suggestion whole, and a model's own
+#: probability of a whole suggestion tracks whether it is right.
+SURE = 0.5
 
 
 def likely_to_last(pauses: Sequence[float], idle: float, more: float) -> bool:
     """Whether a pause that has lasted ``idle`` seconds will last ``more`` seconds more, by the
     user's recent pauses: at least half of those that lasted ``idle`` lasted ``idle + more``
-    too. With fewer than ``PAUSE_EVIDENCE`` that lasted ``idle`` — early on, or a pause longer
-    than most, when the user is reading or away — nothing speaks against it."""
+    too. With fewer than ``PAUSE_EVIDENCE`` that lasted ``idle``, this pause is longer than
+    most of the user's — reading, or away — and it should last, once enough pauses are known
+    to say so; before that (early in a session, when a user's typing pauses are not known
+    yet), only a pause of ``READING_S`` does: in the editor loop, prefills started early in
+    the first pauses were cut off by typing and took the window held in the one slot along."""
     reached = [p for p in pauses if p >= idle]
     if len(reached) < PAUSE_EVIDENCE:
-        return True
+        return len(pauses) >= PAUSE_EVIDENCE or idle >= READING_S
     return 2 * sum(1 for p in reached if p >= idle + more) >= len(reached)
 
 
@@ -218,7 +231,9 @@ class Prefill:
                     return
                 step = self._step.get(model) or self._sizer.step_chars(model)
                 end = step_end(prompt, held, step)
-                request = replace(a.request, prompt=prompt[:end], max_tokens=1, lane=lane)
+                request = replace(
+                    a.request, prompt=prompt[:end], max_tokens=1, lane=lane, logprobs=False
+                )
                 flight = Flight(model, a.windows.prefix, a.windows.suffix, request.prompt)
                 self._stats.prefill_steps += 1
                 started = self._clock()
@@ -283,6 +298,10 @@ class Speculation:
             return None
         if self._dispatch.busy() or self._prefill.running():
             return None
+        sure = cache.sureness(uri, shown)
+        if sure is not None and sure < math.log(SURE):
+            self._stats.speculations_unsure += 1
+            return None  # likely not taken whole: nothing would reuse it
         cut = place.cut
         at = cut.offset
         after = Excerpt(cut.text[:at] + shown + cut.text[at:], at + len(shown), cut.first_line)

@@ -45,6 +45,7 @@ class _Shown:
     prefix: str
     suffix: str
     text: str
+    logprob: float | None = None
 
 
 class CompletionCache:
@@ -105,8 +106,11 @@ class CompletionCache:
             # ``max_entries`` puts (the live ones are never more than the cache holds)
             keys.intersection_update([k for k in keys if k in self._entries])
 
-    def remember(self, uri: str, prefix: str, suffix: str, suggestion: str) -> None:
-        """Note that ``suggestion`` was produced for this spot, for typing-through."""
+    def remember(
+        self, uri: str, prefix: str, suffix: str, suggestion: str, logprob: float | None = None
+    ) -> None:
+        """Note that ``suggestion`` was produced for this spot, for typing-through, with the
+        log-probability the model gave it (``sureness``)."""
         shown = self._shown.get(uri)
         if shown is None:
             shown = self._shown[uri] = deque(maxlen=SHOWN_PER_DOCUMENT)
@@ -114,7 +118,16 @@ class CompletionCache:
                 self._shown.popitem(last=False)
         self._shown.move_to_end(uri)
         text = suggestion[:MAX_SUGGESTION_CHARS]
-        shown.append(_Shown(prefix[-TAIL_CHARS:], suffix[:HEAD_CHARS], text))
+        shown.append(_Shown(prefix[-TAIL_CHARS:], suffix[:HEAD_CHARS], text, logprob))
+
+    def sureness(self, uri: str, text: str) -> float | None:
+        """The log-probability of the latest remembered suggestion in ``uri`` that is ``text``
+        or ends with it (the rest of one being typed through: its own chance is at least the
+        whole's); None when none is remembered or the model gave none."""
+        for shown in reversed(self._shown.get(uri, ())):
+            if text and shown.text.endswith(text):
+                return shown.logprob
+        return None
 
     def typed_through(self, uri: str, prefix: str, suffix: str) -> str | None:
         """The rest of a remembered suggestion whose start the user has just typed."""

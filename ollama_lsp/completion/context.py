@@ -10,12 +10,22 @@ Two costs shape this module:
   (by character budget and by ``prefix_lines``) is rounded up to a multiple of ``anchor_chars``
   and then to the next line start. It only moves when the cursor has travelled a whole
   anchor (a quarter of the budget by default), and the window stays between ¾ and all of the
-  budget.
+  budget (less what moving to an outer line drops, below).
+* **The model's view.** A window that begins inside the block above (the last lines of the
+  previous function) shows a small model a fragment of other code as the start of the file.
+  The start moves down to the window's first line at its least indentation (the enclosing
+  definition, say) when that drops at most ``OUTER_SHARE`` of the window.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+#: At most this share of a prefix window is dropped to start it at an outer line.
+#: In the editor loop (Qwen2.5-Coder 0.5B, unhurried, one seed), a window whose first lines
+#: were the end of the function above accepted 64 characters; one starting inside the function
+#: typed, 88.
+OUTER_SHARE = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +112,32 @@ def _prefix_start(text: str, offset: int, line_start: int, budget: ContextBudget
     # rounding up never drops the cursor line's start when the budget can hold it
     latest = line_start if earliest <= line_start else offset
     start = min(latest, -(-earliest // anchor) * anchor)
-    if start == 0 or text[start - 1] == "\n":
-        return start
-    newline = text.find("\n", start, offset)
-    return newline + 1 if newline >= 0 else start  # one very long line: cut inside it
+    if start != 0 and text[start - 1] != "\n":
+        newline = text.find("\n", start, offset)
+        if newline < 0:
+            return start  # one very long line: cut inside it
+        start = newline + 1
+    return _outer_start(text, start, line_start)
+
+
+def _outer_start(text: str, start: int, line_start: int) -> int:
+    """``start`` moved down to the first line at the least indentation of the window's lines
+    above the cursor line, when that drops at most ``OUTER_SHARE`` of them (else ``start``):
+    the window then begins at a line that opens a block, not inside one."""
+    limit = start + int(OUTER_SHARE * (line_start - start))
+    best, least = start, None
+    pos = start
+    while pos < line_start:
+        end = text.find("\n", pos, line_start)
+        end = line_start if end < 0 else end
+        line = text[pos:end]
+        body = line.lstrip(" \t")
+        if body.strip():
+            indent = len(line) - len(body)
+            if least is None or indent < least:
+                best, least = pos, indent
+        pos = end + 1
+    return best if best <= limit else start
 
 
 def _nth_line_start_before(text: str, offset: int, lines: int, floor: int) -> int:

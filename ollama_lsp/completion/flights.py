@@ -45,6 +45,9 @@ class Flight:
         self.waiters: set[Ticket] = set()
         self.on_tokens: set[Callable[[int], None]] = set()
         self.tokens = 0
+        #: The log-probability of ``partial`` as the model generated it (the sum over its
+        #: pieces); None once a piece came without one (a backend that does not send them).
+        self.logprob: float | None = 0.0
         #: Set once the model has evaluated the prompt (first piece or end arrived).
         self.evaluated = False
         self.task: asyncio.Task[str | None] | None = None
@@ -55,8 +58,13 @@ class Flight:
             return None
         return prefix[len(self.prefix) :]
 
-    def chunk(self, piece: str) -> None:
+    def chunk(self, piece: str, logprob: float | None = None) -> None:
+        """A generated ``piece`` and its log-probability (None: not sent)."""
         self.evaluated = True
+        if piece and (logprob is None or self.logprob is None):
+            self.logprob = None
+        elif self.logprob is not None and logprob is not None:
+            self.logprob += logprob
         self.partial += piece
         self.tokens += 1
         for ticket in self.waiters:

@@ -125,5 +125,6 @@ class Generations:
             # the raw answer: with token healing one prompt serves every cursor in a word
             cache.put(a.key, raw, uri=uri)
             if text:
-                cache.remember(uri, a.windows.prefix, a.windows.suffix, text)
+                w = a.windows
+                cache.remember(uri, w.prefix, w.suffix, text, flight.logprob)
         return text

@@ -142,6 +142,7 @@ def assemble(
         stop=prompt.stop,
         num_ctx=profile.num_ctx,
         affinity=uri,
+        logprobs=settings.speculate,  # how sure the model is decides whether to speculate
     )
     options = {
         "t": settings.temperature,

@@ -83,6 +83,8 @@ class Stats:
     prefill_steps: int = 0
     speculations: int = 0
     speculation_hits: int = 0
+    #: Speculations not started because the model was unsure of the shown suggestion.
+    speculations_unsure: int = 0
     errors: int = 0
     accepted: int = 0
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=1000))

@@ -68,7 +68,7 @@ class Steering:
             if token is None:
                 return None
             steered += token
-            flight.chunk(token)
+            flight.chunk(token, 0.0)  # agrees with what the user typed: no doubt to count
             cutter.feed(token)
             spelled = len(token.lstrip(" \t")) if lenient else len(token)
             if spelled >= len(left):

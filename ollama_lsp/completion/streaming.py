@@ -85,7 +85,7 @@ class Streamer:
                 async for chunk in stream:
                     if not flight.evaluated:
                         self._learn_first_token(request.model, new_chars, self._clock() - started)
-                    flight.chunk(chunk.text)
+                    flight.chunk(chunk.text, chunk.logprob)
                     if chunk.done:
                         final = chunk
                         break

@@ -92,6 +92,7 @@ class OllamaProvider(AiProvider):
             raw=request.raw,
             options=options,
             keep_alive=self.keep_alive,
+            logprobs=request.logprobs,
             top_logprobs=min(request.top_logprobs, MAX_TOP_LOGPROBS),
         )
         async for chunk in stream:
@@ -104,6 +105,7 @@ class OllamaProvider(AiProvider):
                 generated_tokens=metrics.eval_count if metrics else None,
                 prompt_eval_ns=metrics.prompt_eval_duration if metrics else None,
                 alternatives=chunk.logprobs[0].alternatives() if chunk.logprobs else (),
+                logprob=sum(e.logprob for e in chunk.logprobs) if chunk.logprobs else None,
             )
 
     async def chat(self, messages: Sequence[ChatMessage], *, model: str) -> ChatMessage:

@@ -104,7 +104,9 @@ class OpenAIClient(HttpClient):
                 usage = chunk.usage or usage
                 if chunk.text:
                     budget.spend(chunk.text)
-                    yield CompletionChunk(chunk.text, alternatives=chunk.alternatives)
+                    yield CompletionChunk(
+                        chunk.text, alternatives=chunk.alternatives, logprob=chunk.logprob
+                    )
                 finish = finish or chunk.finish_reason
         if not events_seen:
             raise MalformedResponse(_EMPTY_STREAM, what=what)

@@ -111,7 +111,8 @@ class OpenAIProvider(AiProvider):
             temperature=request.temperature,
             top_p=request.top_p,
             stop=request.stop,
-            logprobs=min(request.top_logprobs, MAX_ALTERNATIVES),
+            # 1 asks for the sampled token's log-probability (and one alternative)
+            logprobs=max(min(request.top_logprobs, MAX_ALTERNATIVES), int(request.logprobs)),
             slot=slots[min(request.lane, len(slots) - 1)] if slots else None,
         )
         async for chunk in stream:
@@ -126,7 +127,9 @@ class OpenAIProvider(AiProvider):
                     cached_tokens=usage.cached_tokens if usage else None,
                 )
             else:
-                yield TextChunk(text=chunk.text, alternatives=chunk.alternatives)
+                yield TextChunk(
+                    text=chunk.text, alternatives=chunk.alternatives, logprob=chunk.logprob
+                )
 
     async def chat(self, messages: Sequence[ChatMessage], *, model: str) -> ChatMessage:
         return ChatMessage("assistant", await self.client.chat(model, messages))

@@ -89,12 +89,14 @@ class CompletionChunk:
     """One streamed ``text_completion`` event (its first choice).
 
     ``alternatives``: the most probable tokens at the event's first token, most probable first
-    (from ``logprobs.top_logprobs[0]``, a token -> log-probability map)."""
+    (from ``logprobs.top_logprobs[0]``, a token -> log-probability map); ``logprob``: the sum
+    of the event's sampled tokens' log-probabilities, when sent."""
 
     text: str = ""
     finish_reason: str = ""
     alternatives: tuple[str, ...] = ()
     usage: Usage | None = None
+    logprob: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,13 +167,33 @@ def _alternatives(logprobs: Any) -> tuple[str, ...]:
     return tuple(token for _, token in ranked[:MAX_ALTERNATIVES])
 
 
+def _sampled(logprobs: Any) -> float | None:
+    """The sum of the sampled tokens' log-probabilities, from either shape: the legacy
+    ``token_logprobs`` (a list of numbers) or the chat-style ``content`` (``logprob`` of each
+    entry); None when absent or any value is not a log-probability."""
+    if not isinstance(logprobs, dict):
+        return None
+    listed = logprobs.get("token_logprobs")
+    if not isinstance(listed, list):
+        content = logprobs.get("content")
+        if not isinstance(content, list):
+            return None
+        listed = [e.get("logprob") if isinstance(e, dict) else None for e in content]
+    values = [_logprob(v) for v in listed]
+    if not values or any(v is None for v in values):
+        return None
+    return sum(v for v in values if v is not None)
+
+
 def completion_chunk(data: dict[str, Any]) -> CompletionChunk:
     choice = _first_choice(data)
+    logprobs = choice.get("logprobs")
     return CompletionChunk(
         text=_str(choice.get("text")),
         finish_reason=_str(choice.get("finish_reason")),
-        alternatives=_alternatives(choice.get("logprobs")),
+        alternatives=_alternatives(logprobs),
         usage=_usage(data.get("usage")),
+        logprob=_sampled(logprobs),
     )
 
 

@@ -69,6 +69,9 @@ class CodeCompletionRequest:
     #: Ask for this many most probable alternatives of each generated token (0: none).
     #: Guided token healing uses them to steer the first tokens (``completion/healing.py``).
     top_logprobs: int = 0
+    #: Ask for each generated token's log-probability: how sure the model is of a suggestion
+    #: decides whether the one after it is worth speculating (``completion/background.py``).
+    logprobs: bool = False
     #: Which document asks (its uri): a pool of hosts sends a document's requests to the host
     #: that served it last, whose prompt cache holds this document's prompt start.
     affinity: str = ""
@@ -95,6 +98,9 @@ class TextChunk:
     #: With ``top_logprobs``: the most probable tokens at this chunk's (first) token,
     #: most probable first, the sampled one among them.
     alternatives: tuple[str, ...] = ()
+    #: With ``logprobs``: the sum of this chunk's tokens' log-probabilities (None when the
+    #: backend sent none: an older Ollama, a server without logprobs).
+    logprob: float | None = None
 
 
 class AiProvider(ABC):

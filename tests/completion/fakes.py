@@ -38,6 +38,9 @@ class FakeProvider(AiProvider):
         self.indent = ""
         #: Alternatives offered before the answer's own token at guided-healing steps.
         self.alternatives: tuple[str, ...] = ()
+        #: Each generated token's log-probability, sent when a request asks for ``logprobs``
+        #: (None: the backend sends none).
+        self.token_logprob: float | None = None
         self.steered = ""
         self.first_token_s = 0.0
         self.token_s = 0.0
@@ -104,7 +107,7 @@ class FakeProvider(AiProvider):
                     await asyncio.sleep(self.token_s)  # (flights, deadlines, grace periods)
                 self.tokens_sent += 1
                 self.streaming.set()
-                yield TextChunk(token)
+                yield TextChunk(token, logprob=self.token_logprob if request.logprobs else None)
             finished = True
             self.finished += 1
             tokens, ns, cached = 1, None, None

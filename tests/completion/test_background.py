@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_lsp.completion.background import likely_to_last, next_step, step_end
+from ollama_lsp.completion.background import READING_S, likely_to_last, next_step, step_end
 from ollama_lsp.completion.budget import BACKGROUND_STEP_S, MIN_STEP_CHARS
 
 PROMPT = "<|fim_prefix|>def area(r):\n    return 3.14 * r * r\n\ndef perimeter(r):\n<|fim_suffix|>"
@@ -56,6 +56,10 @@ def test_a_pause_is_judged_by_the_recent_ones_that_lasted_as_long() -> None:
     assert likely_to_last(pauses, 2.2, 3.0)  # longer than all but 2: nothing speaks against
 
 
-def test_early_on_nothing_speaks_against_a_pause_lasting() -> None:
-    assert likely_to_last([], 0.8, 60.0)
-    assert likely_to_last([1.0, 1.0], 0.8, 60.0)
+def test_early_on_only_a_reading_pause_is_taken_to_last() -> None:
+    """Before three pauses are known, a pause is as likely a typing pause as not: only one
+    of ``READING_S`` is taken to last."""
+    assert not likely_to_last([], 0.8, 1.0)
+    assert not likely_to_last([1.0, 1.0], 0.8, 1.0)
+    assert likely_to_last([], READING_S, 60.0)
+    assert likely_to_last([1.0, 1.0, 1.0], 1.2, 60.0)  # longer than every known pause

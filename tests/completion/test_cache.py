@@ -285,3 +285,14 @@ def test_keys_do_not_collide_when_text_contains_a_nul() -> None:
     one = CompletionCache.key("m", "f", {}, Prompt("a\0", "b", True, ()))
     other = CompletionCache.key("m", "f", {}, Prompt("a", "\0b", True, ()))
     assert one != other
+
+
+def test_how_sure_the_model_was_of_a_remembered_suggestion_or_its_rest() -> None:
+    cache = CompletionCache(max_entries=8, ttl_seconds=60)
+    cache.remember(URI, PREFIX, SUFFIX, "return a + b", -0.25)
+    cache.remember(URI, "x = ", SUFFIX, "1", None)
+    assert cache.sureness(URI, "return a + b") == -0.25
+    assert cache.sureness(URI, "a + b") == -0.25  # the rest, being typed through
+    assert cache.sureness(URI, "1") is None  # the model gave none
+    assert cache.sureness(URI, "pass") is None
+    assert cache.sureness("file:///other.py", "return a + b") is None

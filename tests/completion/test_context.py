@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ollama_lsp.completion.context import ContextBudget, Windows, budget_for, build_windows
+from ollama_lsp.completion.context import (
+    OUTER_SHARE,
+    ContextBudget,
+    Windows,
+    budget_for,
+    build_windows,
+)
 
 SOURCE = "def add(a, b):\n    return a + b\n\n\nprint(add(1, 2))\n"
 LARGE = ContextBudget(10_000, 10_000, prefix_lines=1000, suffix_lines=1000)
@@ -121,6 +127,27 @@ def test_prefix_cut_by_characters_stays_between_three_quarters_and_all_of_the_bu
         windows = windows_at(TEXT, offset, budget)
         assert 0.75 * budget.max_prefix_chars - longest <= len(windows.prefix)
         assert len(windows.prefix) <= budget.max_prefix_chars
+
+
+ABOVE = "def first(n):\n    if n:\n        x = n * 2\n    else:\n        x = 0\n    return x\n\n\n"
+BODY = 'def second(n):\n    """Twice n."""\n    # plan: double it\n    total = n\n    '
+
+
+def test_a_window_starting_inside_the_block_above_starts_at_the_outer_line_instead() -> None:
+    text = ABOVE + BODY + "\n"
+    cursor = len(ABOVE + BODY)
+    budget = ContextBudget(len(BODY) + 40, 100, prefix_lines=100, suffix_lines=4, anchor_chars=1)
+    windows = windows_at(text, cursor, budget)
+    assert windows.prefix == BODY  # not "        x = 0\n    return x\n\n\n" first
+
+
+def test_the_start_stays_when_the_outer_line_is_too_far_down() -> None:
+    inner = "    x = 1\n" * 20
+    text = inner + "def g():\n    "
+    budget = ContextBudget(len(text), 100, prefix_lines=100, suffix_lines=4, anchor_chars=1)
+    windows = windows_at(text, len(text), budget)
+    assert len("def g():\n") < (1 - OUTER_SHARE) * len(text)  # dropping the rest: too much
+    assert windows.prefix_start == 0
 
 
 def test_prefix_cut_by_lines_keeps_that_many_lines_above() -> None:

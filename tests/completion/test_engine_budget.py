@@ -60,6 +60,7 @@ async def test_a_faster_model_gets_a_bigger_window_once_measured() -> None:
 async def test_after_a_pause_a_wider_window_is_prefilled_in_steps_then_used() -> None:
     provider = slow_provider()
     engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    engine._prefiller.pauses.extend([30.0] * 3)  # a user whose pauses last
     await engine.complete(big_query())
     cold = provider.requests[-1]
     async with asyncio.timeout(PREFILL_IDLE_S + 2):
@@ -82,6 +83,7 @@ async def test_after_a_pause_a_wider_window_is_prefilled_in_steps_then_used() ->
 async def test_a_real_request_waits_only_for_the_running_step() -> None:
     provider = slow_provider()
     engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    engine._prefiller.pauses.extend([30.0] * 3)  # a user whose pauses last
     await engine.complete(big_query())
     provider.first_token_s = 0.3  # each step takes a while
     async with asyncio.timeout(PREFILL_IDLE_S + 2):
@@ -107,6 +109,17 @@ async def test_in_one_slot_a_prefill_waits_for_a_pause_likely_to_outlast_it() ->
             await engine.background.prefill_started.wait()
     async with asyncio.timeout(2):  # a pause longer than the recent ones: it may last
         await engine.background.prefill_started.wait()
+
+
+async def test_in_one_slot_no_prefill_starts_before_the_users_pauses_are_known() -> None:
+    """Cut off by typing, it would take the window held in the slot along: early in a
+    session, only a reading pause (``READING_S``) is taken to outlast it."""
+    provider = slow_provider()
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1.8):
+            await engine.background.prefill_started.wait()
 
 
 async def test_with_a_spare_slot_the_wider_window_grows_there_and_completions_follow() -> None:
@@ -293,6 +306,33 @@ async def test_after_a_suggestion_is_shown_the_next_one_is_speculated_into_the_c
     assert await engine.complete(after) == "  # the sum"
     assert len(provider.generations) == 2  # no third call: the accepted place was ready
     assert engine.stats.speculation_hits == 1
+
+
+@pytest.mark.parametrize(
+    ("token_logprob", "speculated"),
+    [(-0.05, True), (-0.5, False), (None, True)],  # 7 tokens: p 0.70, 0.03, not sent
+)
+async def test_speculation_runs_only_past_a_suggestion_the_model_is_sure_of(
+    token_logprob: float | None, speculated: bool
+) -> None:
+    """A speculation is reused only if the suggestion is taken whole: it runs when the model
+    gave the suggestion at least ``SURE``; a backend without logprobs leaves it as it was."""
+    provider = FakeProvider()
+    provider.token_logprob = token_logprob
+    engine, _ = make_engine(provider, speculate=True)
+    doc = "def add(a, b):\n    \n"
+    q = Query(uri="file:///s.py", lines=doc.split("\n"), line=1, column=4, invoked=True)
+    assert await engine.complete(q) == "return a + b"
+    assert provider.requests[0].logprobs
+    assert bool(engine._speculative) == speculated
+    assert engine.stats.speculations_unsure == (not speculated)
+
+
+async def test_without_speculation_no_logprobs_are_asked_for() -> None:
+    provider = FakeProvider()
+    engine, _ = make_engine(provider, speculate=False)
+    await engine.complete(query(invoked=True))
+    assert not any(r.logprobs for r in provider.requests)
 
 
 async def test_a_speculation_gives_way_to_a_real_request_elsewhere() -> None:

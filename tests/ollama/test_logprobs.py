@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -163,6 +164,20 @@ async def test_provider_without_top_logprobs_asks_for_none(ollama_double) -> Non
     assert all(c.alternatives == () for c in chunks)
     (request,) = ollama_double.requests_to("/api/generate")
     assert "logprobs" not in request.body and "top_logprobs" not in request.body
+
+
+async def test_provider_sums_each_chunks_logprobs_when_asked(ollama_double) -> None:
+    ollama_double.script("return a")
+    client = OllamaClient(ollama_double.host)
+    try:
+        step = replace(healing_step(0), max_tokens=8, logprobs=True)
+        chunks = [c async for c in OllamaProvider(client).complete_code(step)]
+    finally:
+        await client.aclose()
+    texts = [c for c in chunks if c.text]
+    assert texts and all(c.logprob is not None and c.logprob <= 0 for c in texts)
+    (request,) = ollama_double.requests_to("/api/generate")
+    assert request.body["logprobs"] is True and "top_logprobs" not in request.body
 
 
 async def test_provider_ranks_what_the_server_sends() -> None:

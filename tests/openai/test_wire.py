@@ -268,3 +268,29 @@ def test_chat_delta_streamed_and_whole() -> None:
     whole = {"choices": [{"message": {"role": "assistant", "content": "Hello"},
                           "finish_reason": "stop"}]}  # fmt: skip
     assert chat_delta(whole).content == "Hello" and chat_delta(whole).finish_reason == "stop"
+
+
+def test_the_sampled_tokens_logprob_in_either_shape() -> None:
+    # llama-server: the chat shape, one entry per token of the event
+    chat = {"content": [{"token": " re", "logprob": -0.25}, {"token": "turn", "logprob": -0.5}]}
+    legacy = {"tokens": [" re", "turn"], "token_logprobs": [-0.25, -0.5]}  # llama_cpp.server, vLLM
+    for logprobs in (chat, legacy):
+        data = {"choices": [{"text": " return", "index": 0, "logprobs": logprobs}]}
+        assert completion_chunk(data).logprob == -0.75
+    assert completion_chunk({"choices": [{"text": "x", "index": 0}]}).logprob is None
+
+
+@pytest.mark.parametrize(
+    "logprobs",
+    [
+        {"content": [{"token": "x", "logprob": 0.5}]},  # not a log-probability
+        {"content": [{"token": "x"}]},
+        {"content": []},
+        {"token_logprobs": [None]},
+        {"token_logprobs": "junk"},
+        "junk",
+    ],
+)
+def test_a_logprob_that_is_not_one_is_none(logprobs: object) -> None:
+    data = {"choices": [{"text": "x", "index": 0, "logprobs": logprobs}]}
+    assert completion_chunk(data).logprob is None

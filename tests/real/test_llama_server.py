@@ -103,6 +103,13 @@ async def test_our_client_gets_the_alternatives_of_the_first_token(client: OpenA
     assert len(first.alternatives) == 5 and first.text in first.alternatives
 
 
+async def test_each_piece_carries_its_logprob(client: OpenAIClient) -> None:
+    """How sure the model is of a suggestion (speculation's gate) comes in the chat shape."""
+    chunks = [c async for c in client.complete_stream(QWEN_05B, FIM, max_tokens=6, logprobs=1)]
+    pieces = [c for c in chunks if c.text]
+    assert pieces and all(c.logprob is not None and c.logprob <= 0 for c in pieces)
+
+
 async def test_the_model_list_and_a_model_it_does_not_serve(
     client: OpenAIClient, server: LlamaServer
 ) -> None:
