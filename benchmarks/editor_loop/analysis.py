@@ -17,6 +17,7 @@ characters as were typed when those characters disagree with it), or away from t
 from __future__ import annotations
 
 import itertools
+import re
 import statistics
 from dataclasses import dataclass
 from typing import Any
@@ -137,9 +138,16 @@ def classify(r: EngineRequest, pos: Positions, typed_at: list[tuple[float, int]]
     b = r.body
     if r.one_token and not (b.get("top_logprobs") or b.get("logprobs") or b.get("n_probs")):
         return "prefill"
-    q = pos.ending(_prompt_tail(r))
+    tail = _prompt_tail(r)
+    q = pos.ending(tail)
     now = max((p for t, p in typed_at if t <= r.arrive * 1000), default=0)
-    return "speculation" if q is None or q > now else "foreground"
+    if q is not None and q <= now:
+        return "foreground"
+    # guided healing appends what it steered to, one token past the typed text at most (a
+    # speculation of one token counts as foreground then: the few it hides are cheap)
+    token = re.search(r"[ \t]*\S+$", tail)
+    q = pos.ending(tail[: token.start()]) if token else None
+    return "foreground" if q is not None and q <= now else "speculation"
 
 
 def prefill_reuse(requests: list[EngineRequest], kinds: list[str]) -> dict[str, float]:
@@ -213,6 +221,10 @@ def engine_costs(
         for e in events
         if e["e"] in ("key", "accepted")
     ]
+    # a Tab's request can arrive before the typist has checked the accept: from the press on,
+    # the accepted text counts as typed (a speculation is sent before the Tab, at the show)
+    typed_at += [(e["t"], e["p"] + len(e["text"])) for e in events if e["e"] == "tab"]
+    typed_at.sort()
     kinds = {id(r): classify(r, pos, typed_at) for r in mine}
     # prefill reuse also counts the pause before the first key (the engine is the session's)
     session = sorted((r for r in requests if r.arrive <= t_end), key=lambda r: r.arrive)
@@ -231,12 +243,18 @@ def engine_costs(
         k: sum(1 for v in kinds.values() if v == k)
         for k in ("foreground", "prefill", "speculation")
     }
+    # a speculation is reused only if it assumed the right text: its prompt then ends at a
+    # place in the corpus the typist reaches (else nowhere in it)
+    right = sum(
+        1 for r in mine if kinds[id(r)] == "speculation" and pos.ending(_prompt_tail(r)) is not None
+    )
     return {
         "prompt tokens evaluated per key": tokens / max(1, keys),
         "engine busy %": 100 * compute / max(1e-9, span),
         "longest wait behind background ms": 1000 * max(waits),
         "engine requests": len(mine),
         **{f"requests: {k}": v for k, v in count.items()},
+        "speculations on the right text": right,
         **prefill_reuse(session, [classify(r, pos, typed_at) for r in session]),
     }
 

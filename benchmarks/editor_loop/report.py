@@ -23,6 +23,11 @@ COLUMNS = (
         "followed in their slot by the session's end are counted apart",
     ),
     ("prefill steps (tok)", "one-token prefill requests, and the prompt tokens they evaluated"),
+    (
+        "spec (right)",
+        "speculations (generations as if a suggestion were accepted), and of them those that "
+        "assumed the right text (only those can be reused)",
+    ),
     ("keys", "keystrokes typed by hand"),
 )
 
@@ -67,6 +72,7 @@ def row(label: tuple[str, ...], m: dict[str, Any]) -> list[str]:
         _n(m["longest wait behind background ms"]),
         _reuse(m),
         f"{_n(m['prefill steps'])} ({_n(m['prefill tokens evaluated'])})",
+        f"{_n(m['requests: speculation'])} ({_n(m.get('speculations on the right text'))})",
         _n(m["keys"]),
     ]
 

@@ -62,7 +62,7 @@ GROWTH = 3.0
 PAUSES_KEPT = 24
 #: Fewer recent pauses than this that lasted as long as the one now: no evidence against.
 PAUSE_EVIDENCE = 3
-#: A pause this long, before the user's pauses are known, is taken for reading: it lasts.
+#: A pause this long, longer than the user's recent ones, is taken for reading: it lasts.
 READING_S = 3.0
 #: Speculate past a suggestion only when the model gave it at least this probability: the
 #: speculation is reused only if the user takes the suggestion whole, and a model's own
@@ -73,14 +73,14 @@ SURE = 0.5
 def likely_to_last(pauses: Sequence[float], idle: float, more: float) -> bool:
     """Whether a pause that has lasted ``idle`` seconds will last ``more`` seconds more, by the
     user's recent pauses: at least half of those that lasted ``idle`` lasted ``idle + more``
-    too. With fewer than ``PAUSE_EVIDENCE`` that lasted ``idle``, this pause is longer than
-    most of the user's — reading, or away — and it should last, once enough pauses are known
-    to say so; before that (early in a session, when a user's typing pauses are not known
-    yet), only a pause of ``READING_S`` does: in the editor loop, prefills started early in
-    the first pauses were cut off by typing and took the window held in the one slot along."""
+    too. With fewer than ``PAUSE_EVIDENCE`` that lasted ``idle`` (early in a session, or a
+    pause longer than most), only one of ``READING_S`` is taken to last: the user is reading,
+    or away. In the editor loop, prefills started on less — early on, or at the end of the
+    user's longer typing pauses — were cut off by the next key and took the window held in
+    the one slot along."""
     reached = [p for p in pauses if p >= idle]
     if len(reached) < PAUSE_EVIDENCE:
-        return len(pauses) >= PAUSE_EVIDENCE or idle >= READING_S
+        return idle >= READING_S
     return 2 * sum(1 for p in reached if p >= idle + more) >= len(reached)
 
 

@@ -72,6 +72,8 @@ def test_requests_are_foreground_prefill_or_speculation() -> None:
     steer = request("def f(r):\n    r", 1.5, num_predict=1)
     steer.body["top_logprobs"] = 20
     assert analysis.classify(steer, pos, typed) == "foreground"
+    steered = request("def f(r):\n    return", 1.5)  # healing steered "r" to "return"
+    assert analysis.classify(steered, pos, typed) == "foreground"
 
 
 def test_the_cursor_line_after_the_middle_token_is_read_as_typed_text() -> None:

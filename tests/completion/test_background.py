@@ -53,7 +53,8 @@ def test_a_pause_is_judged_by_the_recent_ones_that_lasted_as_long() -> None:
     assert likely_to_last(pauses, 0.8, 0.5)  # 4 of the 6 that reached 0.8 s reached 1.3 s
     assert not likely_to_last(pauses, 0.8, 3.0)  # 1 of 6 lasted 3.8 s
     assert not likely_to_last(pauses, 1.4, 3.0)  # 1 of the 4 that reached 1.4 s
-    assert likely_to_last(pauses, 2.2, 3.0)  # longer than all but 2: nothing speaks against
+    assert not likely_to_last(pauses, 2.2, 3.0)  # longer than all but 2, but a typing pause
+    assert likely_to_last(pauses, READING_S, 3.0)  # longer than most, and long: reading
 
 
 def test_early_on_only_a_reading_pause_is_taken_to_last() -> None:
@@ -62,4 +63,3 @@ def test_early_on_only_a_reading_pause_is_taken_to_last() -> None:
     assert not likely_to_last([], 0.8, 1.0)
     assert not likely_to_last([1.0, 1.0], 0.8, 1.0)
     assert likely_to_last([], READING_S, 60.0)
-    assert likely_to_last([1.0, 1.0, 1.0], 1.2, 60.0)  # longer than every known pause

@@ -107,7 +107,7 @@ async def test_in_one_slot_a_prefill_waits_for_a_pause_likely_to_outlast_it() ->
     with pytest.raises(TimeoutError):  # a prefill of ~2 s would be cut off by the next key
         async with asyncio.timeout(1.8):
             await engine.background.prefill_started.wait()
-    async with asyncio.timeout(2):  # a pause longer than the recent ones: it may last
+    async with asyncio.timeout(2):  # longer than the recent ones and past READING_S: it lasts
         await engine.background.prefill_started.wait()
 
 
