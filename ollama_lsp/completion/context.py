@@ -123,7 +123,9 @@ def _prefix_start(text: str, offset: int, line_start: int, budget: ContextBudget
 def _outer_start(text: str, start: int, line_start: int) -> int:
     """``start`` moved down to the first line at the least indentation of the window's lines
     above the cursor line, when that drops at most ``OUTER_SHARE`` of them (else ``start``):
-    the window then begins at a line that opens a block, not inside one."""
+    the window then begins at a line that opens a block, not inside one. Lines that start
+    with a closing bracket end a block, so they are not candidates (``}`` then
+    ``function next() {``: the window starts at the function)."""
     limit = start + int(OUTER_SHARE * (line_start - start))
     best, least = start, None
     pos = start
@@ -132,7 +134,7 @@ def _outer_start(text: str, start: int, line_start: int) -> int:
         end = line_start if end < 0 else end
         line = text[pos:end]
         body = line.lstrip(" \t")
-        if body.strip():
+        if body.strip() and body[0] not in ")]}":
             indent = len(line) - len(body)
             if least is None or indent < least:
                 best, least = pos, indent

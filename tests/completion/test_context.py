@@ -141,6 +141,15 @@ def test_a_window_starting_inside_the_block_above_starts_at_the_outer_line_inste
     assert windows.prefix == BODY  # not "        x = 0\n    return x\n\n\n" first
 
 
+def test_a_closing_bracket_is_not_where_a_window_starts() -> None:
+    above = "function first(n) {\n  if (n) {\n    return n * 2;\n  }\n}\n\n"
+    body = "function second(n) {\n  // twice n\n  const total = n;\n  "
+    text = above + body + "\n}\n"
+    cursor = len(above + body)
+    budget = ContextBudget(len(body) + 20, 100, prefix_lines=100, suffix_lines=4, anchor_chars=1)
+    assert windows_at(text, cursor, budget).prefix == body  # not "  }\n}\n\n" first
+
+
 def test_the_start_stays_when_the_outer_line_is_too_far_down() -> None:
     inner = "    x = 1\n" * 20
     text = inner + "def g():\n    "

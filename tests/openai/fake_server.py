@@ -123,7 +123,9 @@ class FakeOpenAI:
             extra: dict[str, Any] = {}
             if logprobs:
                 top = {piece: -0.5, piece.upper() + "?": -0.1, "x": -3.0}
-                extra["logprobs"] = {"tokens": [piece], "top_logprobs": [top]}
+                extra["logprobs"] = {
+                    "tokens": [piece], "token_logprobs": [-0.5], "top_logprobs": [top]
+                }  # fmt: skip
             events.append(chunk(piece, **extra))
         events += [chunk("", "stop"), "[DONE]"]
         return await self.sse(request, events)

@@ -130,6 +130,17 @@ async def test_alternatives_capped_and_mapped(provider: OpenAIProvider, fake: Fa
     assert chunks[0].alternatives == ("DEF?", "def", "x")
 
 
+async def test_how_sure_the_model_is_asks_for_one_logprob(
+    provider: OpenAIProvider, fake: FakeOpenAI
+) -> None:
+    chunks = await complete(provider, logprobs=True)
+    assert fake.requests_to("/v1/completions")[0].body["logprobs"] == 1
+    pieces = [c for c in chunks if c.text]
+    assert pieces and all(c.logprob == -0.5 for c in pieces)
+    await complete(provider)
+    assert "logprobs" not in fake.requests_to("/v1/completions")[1].body
+
+
 async def test_closing_early_stops_the_server(provider: OpenAIProvider, fake: FakeOpenAI) -> None:
     async def answer(request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
         return await fake.sse(request, [chunk("a")], forever=chunk("b"))
