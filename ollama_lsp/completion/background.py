@@ -1,4 +1,4 @@
-"""Work no request waits on, done while the model is idle: prefill and speculation.
+"""Work no request waits on, done while the model is idle: prefill.
 
 - **Prefill**: when the user pauses (``PREFILL_IDLE_S``), the prompt one rung wider than
   what is affordable at the last place (``PromptSizer.wider``) is evaluated, **in steps**:
@@ -18,14 +18,7 @@
   starts earlier, so growing it in the one slot replaced the window held there, and a
   prefill cut off by typing cost both; in the spare it costs nothing, and the next pause
   goes on from where it stopped.
-- **Speculation**: right after a suggestion is shown, the suggestion that would follow it
-  (as if accepted) is generated into the cache, only when its new prompt costs no more than
-  one background step and nothing else is running; the request that comes after the user
-  accepts finds it cached (same prompt, so same key) or follows it. Any real request cancels
-  it (a generation stops at the next token). It is only reused if the user takes the shown
-  suggestion whole, so it runs only when the model was sure of that suggestion: the
-  probability it gave the suggestion's tokens is at least ``SURE`` (``logprobs``). Without
-  them (a backend that sends none) nothing tells, and it runs as before.
+- **Speculation** (after a shown suggestion, the next one): ``speculation.py``.
 
 No LSP and no HTTP here.
 """
@@ -34,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -42,9 +34,7 @@ from dataclasses import replace
 from ..provider import ProviderError
 from ..settings import Settings
 from .budget import BACKGROUND_STEP_S, MIN_STEP_CHARS, common_prefix_len
-from .cache import CompletionCache
 from .dispatch import Dispatcher
-from .excerpt import Excerpt
 from .flights import Flight
 from .meters import ModelMeters
 from .prompt import Assembly
@@ -64,10 +54,6 @@ PAUSES_KEPT = 24
 PAUSE_EVIDENCE = 3
 #: A pause this long, longer than the user's recent ones, is taken for reading: it lasts.
 READING_S = 3.0
-#: Speculate past a suggestion only when the model gave it at least this probability: the
-#: speculation is reused only if the user takes the suggestion whole, and a model's own
-#: probability of a whole suggestion tracks whether it is right.
-SURE = 0.5
 
 
 def likely_to_last(pauses: Sequence[float], idle: float, more: float) -> bool:
@@ -262,61 +248,3 @@ def next_step(chars: int, seconds: float) -> int | None:
     if seconds <= 0 or chars <= 0:
         return None
     return max(MIN_STEP_CHARS, min(4 * chars, int(chars * BACKGROUND_STEP_S / seconds)))
-
-
-class Speculation:
-    """Chooses what to generate after a shown suggestion, and counts the answers it saves."""
-
-    def __init__(
-        self,
-        settings: Callable[[], Settings],
-        reusable: Callable[[], CompletionCache | None],
-        places: Places,
-        sizer: PromptSizer,
-        meters: ModelMeters,
-        dispatch: Dispatcher,
-        prefill: Prefill,
-        stats: Stats,
-    ) -> None:
-        self._settings = settings
-        self._reusable = reusable
-        self._places = places
-        self._sizer = sizer
-        self._meters = meters
-        self._dispatch = dispatch
-        self._prefill = prefill
-        self._stats = stats
-        #: Cache keys filled by speculation and not used yet (to count what it saves).
-        self._keys: set[str] = set()
-
-    def after(self, uri: str, shown: str) -> Assembly | None:
-        """The prompt to generate while idle, ``shown`` having just been shown at the last
-        place in ``uri`` — as if accepted; None when nothing should run."""
-        place = self._places.get(uri)
-        cache = self._reusable()
-        if cache is None or not self._settings().completion.speculate or place is None:
-            return None
-        if self._dispatch.busy() or self._prefill.running():
-            return None
-        sure = cache.sureness(uri, shown)
-        if sure is not None and sure < math.log(SURE):
-            self._stats.speculations_unsure += 1
-            return None  # likely not taken whole: nothing would reuse it
-        cut = place.cut
-        at = cut.offset
-        after = Excerpt(cut.text[:at] + shown + cut.text[at:], at + len(shown), cut.first_line)
-        a = self._sizer.assemble(place.profile, after, place)
-        if cache.peek(a.key) is not None:
-            return None
-        model = a.request.model
-        if self._meters.slot(model).cost(a.request.prompt) > self._sizer.step_chars(model):
-            return None  # its prompt alone would hold a real request up longer than a step
-        self._stats.speculations += 1
-        self._keys.add(a.key)
-        return a
-
-    def used(self, key: str) -> None:
-        """A cached answer under ``key`` was served: count it if speculation put it there."""
-        if key in self._keys:
-            self._keys.discard(key)
-            self._stats.speculation_hits += 1

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 #: At most this share of a prefix window is dropped to start it at an outer line.
 #: In the editor loop (Qwen2.5-Coder 0.5B, unhurried, one seed), a window whose first lines
-#: were the end of the function above accepted 64 characters; one starting inside the function
-#: typed, 88.
+#: were the end of the function above accepted 64 characters; one that started inside the
+#: function being typed, 88.
 OUTER_SHARE = 0.4
 
 

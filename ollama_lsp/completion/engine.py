@@ -21,7 +21,7 @@ own module):
 A generation ("flight", ``flights.py``) is shared by the requests waiting on it and cancelled
 when the last one leaves, unless it may still land in the cache (``dispatch.py``). While Ollama
 is idle, a wider window at the cursor is **prefilled** in short steps after a pause and the
-suggestion after a shown one is **speculated** (``background.py``); an explicit invoke may get
+suggestion after a shown one is **speculated** (``background.py``, ``speculation.py``); an explicit invoke may get
 **alternatives** (``candidates.py``). A real request or an edit stops background work first (a
 request waits at most for a prefill's running step). ``cache.maxEntries: 0``: nothing reused.
 
@@ -38,7 +38,7 @@ from collections.abc import Callable
 from ..context.blocks import ContextBlocks
 from ..provider import AiProvider, ProviderError
 from ..settings import Settings
-from .background import Prefill, Speculation
+from .background import Prefill
 from .cache import CompletionCache
 from .candidates import Alternatives
 from .counts import SuggestionCounts
@@ -53,6 +53,7 @@ from .profiles import Profiles
 from .prompt import Assembly, full_budget
 from .records import Background, Listener, Places, Query, SilentListener, Stats, report
 from .sizing import PromptSizer
+from .speculation import Speculation
 from .steering import Steering
 from .streaming import Streamer
 from .warmup import Warmups

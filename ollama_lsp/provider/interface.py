@@ -70,7 +70,7 @@ class CodeCompletionRequest:
     #: Guided token healing uses them to steer the first tokens (``completion/healing.py``).
     top_logprobs: int = 0
     #: Ask for each generated token's log-probability: how sure the model is of a suggestion
-    #: decides whether the one after it is worth speculating (``completion/background.py``).
+    #: decides whether the one after it is worth speculating (``completion/speculation.py``).
     logprobs: bool = False
     #: Which document asks (its uri): a pool of hosts sends a document's requests to the host
     #: that served it last, whose prompt cache holds this document's prompt start.
