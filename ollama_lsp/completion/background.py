@@ -1,7 +1,8 @@
 """Work no request waits on, done while the model is idle: prefill.
 
 - **Prefill**: when the user pauses (``PREFILL_IDLE_S``), the prompt one rung wider than
-  what is affordable at the last place (``PromptSizer.wider``) is evaluated, **in steps**:
+  what is affordable at the last place (``PromptSizer.wider``; the one the last pause
+  started, while it is still wider) is evaluated, **in steps**:
   each step is a one-token request whose prompt is a longer start of that prompt, cut at a
   line end or a space, sized to take about ``BACKGROUND_STEP_S`` (``next_step``; one-token
   because Ollama treats ``num_predict`` 0 like "no limit" in some versions). Why
@@ -175,6 +176,7 @@ class Prefill:
         lanes = {self._meters.lane(model), lane}
         new = min(self._meters.memory(model, n).cost(a.request.prompt) for n in lanes)
         if new > GROWTH * self._sizer.cold_chars(model):
+            self._sizer.drop_wider(model)
             return  # would outlast a pause; interrupted, it would cost the window held now
         if lane == self._meters.lane(model) and not self._lasts(model, new):
             # in the one slot, cut off by typing it would cost the window held there too:

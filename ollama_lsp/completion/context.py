@@ -121,12 +121,19 @@ def _prefix_start(text: str, offset: int, line_start: int, budget: ContextBudget
 
 
 def _outer_start(text: str, start: int, line_start: int) -> int:
-    """``start`` moved down to the first line at the least indentation of the window's lines
-    above the cursor line, when that drops at most ``OUTER_SHARE`` of them (else ``start``):
-    the window then begins at a line that opens a block, not inside one. Lines that start
-    with a closing bracket end a block, so they are not candidates (``}`` then
-    ``function next() {``: the window starts at the function)."""
+    """``start`` moved down to ``outer_line`` when that drops at most ``OUTER_SHARE`` of the
+    window (else ``start``): the window then begins at a line that opens a block, not inside
+    one."""
     limit = start + int(OUTER_SHARE * (line_start - start))
+    best = outer_line(text, start, line_start)
+    return best if best <= limit else start
+
+
+def outer_line(text: str, start: int, line_start: int) -> int:
+    """The first line at or after ``start`` (a line start) at the least indentation of the
+    lines before ``line_start`` (the cursor line's start); ``start`` when none has text.
+    Lines that start with a closing bracket end a block, so they are not candidates (``}``
+    then ``function next() {``: the window starts at the function)."""
     best, least = start, None
     pos = start
     while pos < line_start:
@@ -139,7 +146,7 @@ def _outer_start(text: str, start: int, line_start: int) -> int:
             if least is None or indent < least:
                 best, least = pos, indent
         pos = end + 1
-    return best if best <= limit else start
+    return best
 
 
 def _nth_line_start_before(text: str, offset: int, lines: int, floor: int) -> int:

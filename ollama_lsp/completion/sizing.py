@@ -24,6 +24,7 @@ from typing import Protocol
 from ..context.blocks import ContextBlocks, placement
 from ..settings import Settings
 from .budget import BACKGROUND_STEP_S, MIN_PREFIX_CHARS, MIN_STEP_CHARS, prefix_ladder
+from .context import outer_line
 from .excerpt import Excerpt
 from .meters import ModelMeters
 from .prompt import Assembly, Profile, assemble
@@ -65,6 +66,8 @@ class PromptSizer:
         self._settings = settings
         self._context = context
         self._anchors: dict[str, Anchor] = {}
+        #: Where the wider window a pause started growing begins (``wider``), per model.
+        self._wide: dict[str, Anchor] = {}
 
     def cold_chars(self, model: str) -> int:
         """Characters of new prompt the model evaluates within the latency target."""
@@ -85,24 +88,65 @@ class PromptSizer:
         self, profile: Profile, cut: Excerpt, where: Where, *, refresh: bool = False
     ) -> Assembly:
         """The largest affordable prompt: fits the latency target given what the slot holds."""
-        a, block = self._choose(profile, cut, where, refresh=refresh)[0]
-        line = cut.first_line + cut.text.count("\n", 0, a.windows.prefix_start)
-        self._anchors[profile.model] = Anchor(where.uri, line, block)
+        (a, block), _ = self._choose(profile, cut, where, refresh=refresh)
+        anchor = self._anchor(cut, where, a, block)
+        self._anchors[profile.model] = anchor
+        wide = self._wide.get(profile.model)
+        if wide is not None and (wide.uri != anchor.uri or wide.line >= anchor.line):
+            del self._wide[profile.model]  # in use now, or no longer wider
         return a
 
     def wider(self, profile: Profile, cut: Excerpt, where: Where) -> Assembly | None:
-        """The next larger window on the ladder than what ``assemble`` affords now (None at
-        the top): what a pause may prefill. One step, not the widest: it is evaluated within
-        a pause or two (about twice the latency target), so the next request uses it."""
-        return self._choose(profile, cut, where, refresh=True)[1]
+        """The window a pause may prefill (None when there is none wider): the one the last
+        pause started growing, while it is wider than what ``assemble`` affords now; else the
+        next larger ladder window, one rung (evaluated within a pause or two, about twice the
+        latency target, so the next request uses it), moved down to its first outer line
+        (``context.outer_line``).
+
+        Why kept: a few steps grow each pause, so a wide window is whole after several; one
+        chosen afresh at each pause slid down with the typing and started again (in the
+        editor loop, 4-8 s of steps a session that no request used). Why an outer line: a
+        window that begins inside the function above shows the model a fragment of it
+        (``context.OUTER_SHARE``)."""
+        model = profile.model
+        (now, _), rung = self._choose(profile, cut, where, refresh=True)
+        size = len(now.request.prompt)
+        held = self._from(profile, cut, where, self._wide.get(model))
+        if held is not None and len(held[0].request.prompt) > size:
+            return held[0]
+        self._wide.pop(model, None)
+        if rung is None:
+            return None
+        a, block = rung
+        line_start = cut.text.rfind("\n", 0, cut.offset) + 1
+        start = outer_line(cut.text, a.windows.prefix_start, line_start)
+        if start != a.windows.prefix_start:
+            a = self._at(profile, cut, where, 0, self._suffix_chars(profile), block, start=start)
+            if len(a.request.prompt) <= size:
+                return None  # the next outer line is where the window held starts already
+        self._wide[model] = self._anchor(cut, where, a, block)
+        return a
+
+    def drop_wider(self, model: str) -> None:
+        """The wider window will not be prefilled (it grew too big for a pause): the next
+        pause chooses afresh."""
+        self._wide.pop(model, None)
+
+    @staticmethod
+    def _anchor(cut: Excerpt, where: Where, a: Assembly, block: str) -> Anchor:
+        return Anchor(
+            where.uri, cut.first_line + cut.text.count("\n", 0, a.windows.prefix_start), block
+        )
 
     def _choose(
         self, profile: Profile, cut: Excerpt, where: Where, *, refresh: bool
-    ) -> tuple[tuple[Assembly, str], Assembly | None]:
-        """The prompt to send (with its context block), and the next larger ladder window.
+    ) -> tuple[tuple[Assembly, str], tuple[Assembly, str] | None]:
+        """The prompt to send, and the next larger ladder window, each with its context block.
 
-        The kept window when it is affordable and not smaller than the ladder's choice; else
-        the first affordable ladder window in order of preference (the smallest when none).
+        The window kept (where the last prompt began), or the wider one a pause has grown
+        (``wider``: once whole, its slot is the main one and it costs only the typed text),
+        when it is affordable and not smaller than the ladder's choice; else the first
+        affordable ladder window in order of preference (the smallest when none).
         """
         cold = self.cold_chars(profile.model)
         slot = self._meters.slot(profile.model)
@@ -117,28 +161,33 @@ class PromptSizer:
                 if slot.cost(a.request.prompt) <= cold:
                     found, before = (a, context), previous
                     break
-                previous = a
+                previous = (a, context)
             if found is not None:
                 break
         if found is None:
             assert previous is not None
-            found = (previous, "")
-        kept = self._kept(profile, cut, where, suffix)
-        if (
-            kept is not None
-            and slot.cost(kept[0].request.prompt) <= cold
-            and len(kept[0].request.prompt) >= len(found[0].request.prompt)
-        ):
-            found = kept
+            found = (previous[0], "")
+        for anchor in (self._anchors.get(profile.model), self._wide.get(profile.model)):
+            kept = self._from(profile, cut, where, anchor, suffix)
+            if (
+                kept is not None
+                and slot.cost(kept[0].request.prompt) <= cold
+                and len(kept[0].request.prompt) >= len(found[0].request.prompt)
+            ):
+                found = kept
         size = len(found[0].request.prompt)
-        return found, before if before and len(before.request.prompt) > size else None
+        return found, before if before and len(before[0].request.prompt) > size else None
 
-    def _kept(
-        self, profile: Profile, cut: Excerpt, where: Where, suffix: int
+    def _from(
+        self,
+        profile: Profile,
+        cut: Excerpt,
+        where: Where,
+        anchor: Anchor | None,
+        suffix: int | None = None,
     ) -> tuple[Assembly, str] | None:
-        """The window starting where the last prompt for this model did, with its block,
-        if this is the same document and it still fits the model's full window."""
-        anchor = self._anchors.get(profile.model)
+        """The window starting at ``anchor``'s line with its block, if this is the same
+        document and it still fits the model's full window."""
         if anchor is None or anchor.uri != where.uri or anchor.line < cut.first_line:
             return None
         start = -1
@@ -149,6 +198,8 @@ class PromptSizer:
         start += 1
         if cut.offset - start + len(anchor.block) > profile.budget.max_prefix_chars:
             return None  # grown past the full window: the ladder chooses again
+        if suffix is None:
+            suffix = self._suffix_chars(profile)
         a = self._at(profile, cut, where, 0, suffix, anchor.block, start=start)
         return a, anchor.block
 

@@ -10,6 +10,7 @@ from ollama_lsp.completion.context import (
     Windows,
     budget_for,
     build_windows,
+    outer_line,
 )
 
 SOURCE = "def add(a, b):\n    return a + b\n\n\nprint(add(1, 2))\n"
@@ -157,6 +158,15 @@ def test_the_start_stays_when_the_outer_line_is_too_far_down() -> None:
     windows = windows_at(text, len(text), budget)
     assert len("def g():\n") < (1 - OUTER_SHARE) * len(text)  # dropping the rest: too much
     assert windows.prefix_start == 0
+
+
+def test_the_outer_line_is_found_however_far_down_it_is() -> None:
+    """What a wider background window starts at: never inside the block above."""
+    inner = "    x = 1\n" * 20
+    text = inner + "def g():\n    "
+    assert outer_line(text, 0, len(text) - 4) == len(inner)
+    assert outer_line(text, len(inner), len(text) - 4) == len(inner)  # one already
+    assert outer_line("\n\n", 0, 2) == 0  # no line with text: where it was
 
 
 def test_prefix_cut_by_lines_keeps_that_many_lines_above() -> None:

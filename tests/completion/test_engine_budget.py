@@ -167,6 +167,53 @@ async def test_a_prefill_cut_off_in_the_spare_slot_costs_the_held_window_nothing
     assert all(r.lane == 1 for r in resumed)
 
 
+async def test_the_next_pause_goes_on_with_the_same_wider_window_after_lines_were_typed() -> None:
+    """A wider window chosen afresh at each pause slid down with the typing, and its steps
+    started again from nothing: in the editor loop no request ever used them."""
+    provider = slow_provider()
+    provider.lanes = 2
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query())
+    provider.first_token_s = 0.2
+    async with asyncio.timeout(PREFILL_IDLE_S + 2):
+        await engine.background.prefill_started.wait()
+    await asyncio.sleep(0.3)  # a step or two, then the user writes five more functions
+    typed = "".join(f"def extra_{i}(a, b):\n    return a - {i}\n\n" for i in range(4))
+    for n in range(0, len(typed) + 1, 12):
+        await engine.complete(big_query(BIG + typed[:n], CURSOR + n))
+    cut = [r for r in provider.requests if r.max_tokens == 1 and not r.top_logprobs]
+    sent = len(provider.requests)
+    provider.first_token_s = 0.0
+    engine.background.prefill_done.clear()
+    async with asyncio.timeout(PREFILL_IDLE_S + 5):
+        await engine.background.prefill_done.wait()
+    resumed = [r for r in provider.requests[sent:] if r.max_tokens == 1 and not r.top_logprobs]
+    assert resumed[0].prompt.startswith(cut[-1].prompt)  # on from where it stopped
+    assert len(resumed[0].prompt) > len(cut[-1].prompt)
+    n = len(typed) - len(typed) % 12
+    await engine.complete(big_query(BIG + typed[:n] + "z", CURSOR + n + 1))
+    after = provider.requests[-1]
+    assert after.lane == 1  # once whole, completions use it
+    assert after.prompt.startswith(cut[0].prompt)
+
+
+async def test_no_wider_window_is_grown_into_a_fragment_of_the_function_above() -> None:
+    """A wider window starts at an outer line: in the editor loop, one that began inside the
+    function above accepted 64 characters against 88 (``context.OUTER_SHARE``)."""
+    long = "".join(f"    a = a * {j} + b\n" for j in range(40))
+    text = f"def above(a, b):\n{long}    return a\n\n\ndef current(a, b):\n" + long[:150]
+    provider = slow_provider()
+    provider.lanes = 2
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    await engine.complete(big_query(text, len(text)))
+    cold = provider.requests[-1]
+    # the next outer line up is ``def current``, where the window starts: nothing to grow
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(PREFILL_IDLE_S + 1):
+            await engine.background.prefill_started.wait()
+    assert "def above" not in cold.prompt
+
+
 async def test_a_server_that_drops_our_slot_while_the_spare_runs_gets_one_lane() -> None:
     provider = slow_provider()
     provider.lanes, provider.clears_idle = 2, True  # llama-server's default --cache-idle-slots
@@ -215,7 +262,7 @@ async def test_a_failed_profile_is_not_asked_again_on_every_keystroke() -> None:
     provider = FakeProvider()
     provider.fail = OllamaUnreachable("http://127.0.0.1:1", "capabilities: refused")
     engine, _ = make_engine(provider, indent="")
-    for _ in range(5):
+    for _ in range(4):
         assert await engine.complete(big_query()) == ""
     assert provider.capability_calls == 1
 
