@@ -171,16 +171,21 @@ class Prefill:
             return  # the widest is affordable already: nothing to gain
         model = a.request.model
         lane = self._lane(place)
-        # its new part: what neither the main slot nor the one it grows in holds (a spare slot
-        # evaluates the shared start again, but that is a few dozen tokens)
-        lanes = {self._meters.lane(model), lane}
-        new = min(self._meters.memory(model, n).cost(a.request.prompt) for n in lanes)
+        # its new part: what the slot it grows in does not hold yet. A spare slot evaluates
+        # the window held in the main one again (its text sits at other positions there):
+        # counting only what the main slot lacks, steps that could not finish in a pause ran
+        # at every pause of the editor loop, 4-8 s a session that no request used.
+        new = self._meters.memory(model, lane).cost(a.request.prompt)
         if new > GROWTH * self._sizer.cold_chars(model):
             self._sizer.drop_wider(model)
             return  # would outlast a pause; interrupted, it would cost the window held now
-        if lane == self._meters.lane(model) and not self._lasts(model, new):
-            # in the one slot, cut off by typing it would cost the window held there too:
-            # look again while the pause goes on (a longer one is likelier to last)
+        one_slot = lane == self._meters.lane(model)
+        if (one_slot or len(self.pauses) >= PAUSE_EVIDENCE) and not self._lasts(model, new):
+            # in the one slot, cut off by typing it would cost the window held there too; in
+            # a spare one its steps wait for a pause long enough to finish them, while the
+            # typing grows what is left (early on, with the user's pauses unknown, it goes:
+            # cut off, it costs the window held nothing). Look again while the pause goes
+            # on: a longer one is likelier to last.
             self._look_again()
             return
         self._stop = False

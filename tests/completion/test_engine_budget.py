@@ -138,6 +138,20 @@ async def test_with_a_spare_slot_the_wider_window_grows_there_and_completions_fo
     assert shared >= len(steps[-1].prompt) - len(" <SUF> <MID>")
 
 
+async def test_a_spare_slot_grows_only_in_a_pause_likely_to_see_it_whole() -> None:
+    """A prefill is reused or not sent: steps cut off at every short pause while the typing
+    grew what was left were never used."""
+    provider = slow_provider()
+    provider.lanes = 2
+    engine, _ = make_engine(provider, indent="", prompt_latency_ms=1000, prefill=True)
+    engine._prefiller.pauses.extend([1.0] * 5)  # the user's recent pauses: 1 s each
+    await engine.complete(big_query())
+    with pytest.raises(TimeoutError):
+        async with asyncio.timeout(1.8):
+            await engine.background.prefill_started.wait()
+    assert engine.stats.prefill_steps == 0
+
+
 async def test_a_prefill_cut_off_in_the_spare_slot_costs_the_held_window_nothing() -> None:
     provider = slow_provider()
     provider.lanes = 2
