@@ -111,7 +111,8 @@ class PromptSizer:
         model = profile.model
         (now, _), rung = self._choose(profile, cut, where, refresh=True)
         size = len(now.request.prompt)
-        held = self._from(profile, cut, where, self._wide.get(model))
+        suffix = self._suffix_chars(profile)
+        held = self._from(profile, cut, where, self._wide.get(model), suffix)
         if held is not None and len(held[0].request.prompt) > size:
             return held[0]
         self._wide.pop(model, None)
@@ -121,7 +122,7 @@ class PromptSizer:
         line_start = cut.text.rfind("\n", 0, cut.offset) + 1
         start = outer_line(cut.text, a.windows.prefix_start, line_start)
         if start != a.windows.prefix_start:
-            a = self._at(profile, cut, where, 0, self._suffix_chars(profile), block, start=start)
+            a = self._at(profile, cut, where, 0, suffix, block, start=start)
             if len(a.request.prompt) <= size:
                 return None  # the next outer line is where the window held starts already
         self._wide[model] = self._anchor(cut, where, a, block)
@@ -184,7 +185,7 @@ class PromptSizer:
         cut: Excerpt,
         where: Where,
         anchor: Anchor | None,
-        suffix: int | None = None,
+        suffix: int,
     ) -> tuple[Assembly, str] | None:
         """The window starting at ``anchor``'s line with its block, if this is the same
         document and it still fits the model's full window."""
@@ -198,8 +199,6 @@ class PromptSizer:
         start += 1
         if cut.offset - start + len(anchor.block) > profile.budget.max_prefix_chars:
             return None  # grown past the full window: the ladder chooses again
-        if suffix is None:
-            suffix = self._suffix_chars(profile)
         a = self._at(profile, cut, where, 0, suffix, anchor.block, start=start)
         return a, anchor.block
 
